@@ -1,0 +1,121 @@
+"""Latency added by the gateway: p50/p99 through the gateway vs directly to the replica behind it.
+
+Starts one model server and one gateway (default resilient config: retries, budget, breaker, health
+checks, drift monitor all on) as real processes on 127.0.0.1, then drives an open-loop load of RATE
+requests/s for DURATION_S seconds at each target in turn (direct first, then through the gateway), one
+baseline row per request, keep-alive connections. Usage: `python bench/gateway_overhead.py [rate] [seconds]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from stack.model import sample_rows  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn(args: list[str], port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", *args, "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_ready(url: str, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout_s} s")
+
+
+async def open_loop(url: str, rate: float, duration_s: float) -> tuple[np.ndarray, int]:
+    """Fire requests on a fixed schedule (not waiting for answers), so slow responses cannot hide
+    behind a lower offered rate; returns latencies in ms of the 2xx answers and the error count."""
+    bodies = [json.dumps({"instances": [row]}).encode() for row in sample_rows(np.random.default_rng(0), 500)]
+    latencies: list[float] = []
+    errors = 0
+    headers = {"content-type": "application/json"}
+    async with httpx.AsyncClient(timeout=5, limits=httpx.Limits(max_keepalive_connections=64)) as client:
+        for body in bodies[:20]:  # warm the connection pool and both processes' code paths
+            await client.post(f"{url}/predict", content=body, headers=headers)
+
+        async def one(body: bytes) -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            response = await client.post(f"{url}/predict", content=body, headers=headers)
+            if response.status_code == 200:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                errors += 1
+
+        tasks = []
+        start = time.perf_counter()
+        for i in range(int(rate * duration_s)):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(bodies[i % len(bodies)])))
+        await asyncio.gather(*tasks)
+    return np.array(latencies), errors
+
+
+def main() -> None:
+    rate = float(sys.argv[1]) if len(sys.argv) > 1 else 200.0
+    duration_s = float(sys.argv[2]) if len(sys.argv) > 2 else 7.0
+    replica_port, gateway_port = free_port(), free_port()
+    replica_url, gateway_url = f"http://127.0.0.1:{replica_port}", f"http://127.0.0.1:{gateway_port}"
+    config = {"pools": [{"region": "east", "replicas": [{"name": "gpu-0", "url": replica_url}]}]}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(config, handle)
+    processes = [
+        spawn(["stack.model_server", "--name", "gpu-0"], replica_port),
+        spawn(["stack.gateway", "--config", handle.name], gateway_port),
+    ]
+    try:
+        wait_ready(replica_url)
+        wait_ready(gateway_url)
+        results = {}
+        for label, url in (("direct", replica_url), ("gateway", gateway_url)):
+            latencies, errors = asyncio.run(open_loop(url, rate, duration_s))
+            results[label] = {
+                "p50_ms": float(np.percentile(latencies, 50)),
+                "p99_ms": float(np.percentile(latencies, 99)),
+                "throughput_rps": len(latencies) / duration_s,
+                "errors": errors,
+            }
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+        Path(handle.name).unlink()
+    direct, gateway = results["direct"], results["gateway"]
+    for label, numbers in results.items():
+        print(
+            f"{label:8s} p50 {numbers['p50_ms']:.2f} ms  p99 {numbers['p99_ms']:.2f} ms  "
+            f"{numbers['throughput_rps']:.0f} req/s ok, {numbers['errors']} errors"
+        )
+    for quantile in ("p50_ms", "p99_ms"):
+        added, ratio = gateway[quantile] - direct[quantile], gateway[quantile] / direct[quantile]
+        print(f"{quantile[:3]}: gateway/direct {ratio:.2f}x, added {added:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Fault injectors and the Toxiproxy-compatible proxy that network faults go through."""

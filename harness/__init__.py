@@ -1,0 +1,3 @@
+"""chaosdrill harness: scenario -> runner -> stack/load/faults -> samples -> verification -> report."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Stack backends: how the serving stack under test is started, reached, broken and torn down."""

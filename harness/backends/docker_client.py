@@ -1,0 +1,26 @@
+"""One way to reach the Docker Engine, failing with a sentence the user can act on."""
+
+from __future__ import annotations
+
+from docker.errors import DockerException
+
+import docker
+from harness.errors import HarnessError
+
+RUN_LABEL = "chaosdrill.run_id"
+OWNER_LABEL = "chaosdrill"
+
+
+def docker_client(timeout_s: float = 30.0) -> docker.DockerClient:
+    """A client whose engine has answered a ping, so later calls fail for their own reasons only."""
+    try:
+        client = docker.from_env(timeout=int(timeout_s))
+        client.ping()
+    except DockerException as exc:
+        raise HarnessError(f"Docker is not reachable (is the engine running? DOCKER_HOST?): {exc}") from None
+    return client
+
+
+def run_labels(run_id: str) -> dict[str, str]:
+    """Every container, network and volume of a run carries these, which is what `cleanup` finds."""
+    return {OWNER_LABEL: "1", RUN_LABEL: run_id}

@@ -1,0 +1,142 @@
+"""The stack image, built without a registry and cached by the hash of everything that goes into it.
+
+No base image can be pulled here, so the base is debootstrapped from Debian's packages
+(`docker/base/build-base.sh`) and imported; the stack image is then built `FROM` it with `pull=False`.
+Both tags carry a content hash, so an unchanged tree maps to an existing image and a rebuild is a lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from docker.errors import BuildError, ImageNotFound
+
+import docker
+from harness.backends.docker_client import docker_client
+from harness.errors import HarnessError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = "docker/stack.Dockerfile"
+BASE_SCRIPT = "docker/base/build-base.sh"
+BASE_REPOSITORY = "chaosdrill/base"
+STACK_REPOSITORY = "chaosdrill/stack"
+# Exactly what the Dockerfile copies: the image's hash must change when, and only when, these do.
+_CONTEXT_FILES = (DOCKERFILE, "docker/stack-requirements.txt", "faults/__init__.py")
+_CONTEXT_TREES = ("stack", "faults/toxiproxy")
+_HASH_LENGTH = 12
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class StackImages:
+    base: str
+    stack: str
+
+
+def image_tags(root: Path = REPO_ROOT) -> StackImages:
+    """The tags the current tree builds to; the backend runs `stack`, `images build` produces both."""
+    base_hash = _digest([(BASE_SCRIPT, (root / BASE_SCRIPT).read_bytes())])
+    stack_hash = _digest([("base", base_hash.encode()), *_context_entries(root)])
+    return StackImages(f"{BASE_REPOSITORY}:bookworm-{base_hash}", f"{STACK_REPOSITORY}:{stack_hash}")
+
+
+def build_images(force: bool = False, log: Log = print, root: Path = REPO_ROOT) -> StackImages:
+    """Build whatever of base and stack image is missing (everything with `force`); never pulls."""
+    client = docker_client()
+    tags = image_tags(root)
+    if force or not _exists(client, tags.base):
+        log(f"building base image {tags.base} with debootstrap (minutes)")
+        _build_base(tags.base, root)
+    else:
+        log(f"base image {tags.base} is up to date")
+    if force or not _exists(client, tags.stack):
+        log(f"building stack image {tags.stack}")
+        _build_stack(client, tags, root, nocache=force)
+    else:
+        log(f"stack image {tags.stack} is up to date")
+    return tags
+
+
+def require_stack_image(client: docker.DockerClient, root: Path = REPO_ROOT) -> str:
+    tag = image_tags(root).stack
+    if not _exists(client, tag):
+        raise HarnessError(f"docker image {tag} is missing: run `chaosdrill images build`")
+    return tag
+
+
+def _exists(client: docker.DockerClient, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+    except ImageNotFound:
+        return False
+    return True
+
+
+def _build_base(tag: str, root: Path) -> None:
+    result = subprocess.run(
+        ["sh", str(root / BASE_SCRIPT), tag], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        raise HarnessError(f"building base image {tag} failed (exit {result.returncode}): {tail}")
+
+
+def _build_stack(client: docker.DockerClient, tags: StackImages, root: Path, *, nocache: bool) -> None:
+    try:
+        client.images.build(
+            fileobj=_context_tar(root),
+            custom_context=True,
+            dockerfile=DOCKERFILE,
+            tag=tags.stack,
+            buildargs={"BASE_IMAGE": tags.base},
+            labels={"chaosdrill.image": "stack"},
+            pull=False,
+            nocache=nocache,
+            rm=True,
+            forcerm=True,
+        )
+    except BuildError as exc:
+        tail = " | ".join(
+            str(line.get("stream") or line.get("error") or "").strip() for line in list(exc.build_log)[-5:]
+        )
+        message = f"building stack image {tags.stack} failed: {exc.msg}; last lines: {tail}"
+        raise HarnessError(message) from None
+
+
+def _context_entries(root: Path) -> list[tuple[str, bytes]]:
+    paths = list(_CONTEXT_FILES)
+    for tree in _CONTEXT_TREES:
+        paths += [
+            p.relative_to(root).as_posix()
+            for p in (root / tree).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        ]
+    return [(path, (root / path).read_bytes()) for path in sorted(paths)]
+
+
+def _digest(entries: list[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256()
+    for name, data in entries:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:_HASH_LENGTH]
+
+
+def _context_tar(root: Path) -> io.BytesIO:
+    """Only the hashed files: the build never sees (or depends on) anything else in the working tree."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in _context_entries(root):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    return buffer

@@ -1,0 +1,158 @@
+"""The embedded default backend: the reference stack as local processes on 127.0.0.1.
+
+Start order follows the data path backwards (proxy, replicas, links, gateway) so the gateway's first health
+checks already find its replicas; teardown goes the other way and always runs to the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from toxiproxy import Toxiproxy
+from toxiproxy.proxy import Proxy
+
+from harness.backends.processes import ManagedProcess, free_port, port_in_use
+from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
+from harness.errors import HarnessError, InputError
+from harness.scenario.model import Scenario
+
+HOST = "127.0.0.1"
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, scenario: Scenario, run_dir: Path):
+        self.scenario = scenario
+        self.stack = scenario.stack
+        self.logs = run_dir / "logs"
+        self.run_dir = run_dir
+        self.admin_token = secrets.token_hex(16)
+        self.nodes = {n.name: n for n in reference_nodes(self.stack)}
+        self.processes: dict[str, ManagedProcess] = {}
+        self.proxies: dict[str, Proxy] = {}
+        self.toxiproxy_url = scenario.toxiproxy.url
+        self.gateway_url = ""
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        deadline = time.monotonic() + self.stack.startup_timeout
+        gateway_port = self._gateway_port()
+        self._start_toxiproxy(deadline)
+        for node in self.nodes.values():
+            node.port = free_port()
+            self._spawn(node.name, node.model_server_argv(self.admin_token))
+        for node in self.nodes.values():
+            self._wait_ready(node.name, f"http://{HOST}:{node.port}/readyz", deadline)
+            self._create_link(node)
+        config_path = self.run_dir / "gateway.json"
+        config_path.write_text(
+            json.dumps(gateway_config(self.stack, list(self.nodes.values()), self.admin_token))
+        )
+        self._spawn(
+            "gateway",
+            [sys.executable, "-m", "stack.gateway", "--host", HOST, "--port", str(gateway_port),
+             "--config", str(config_path), "--admin-token", self.admin_token],
+        )  # fmt: skip
+        self.gateway_url = f"http://{HOST}:{gateway_port}"
+        self._wait_ready("gateway", f"{self.gateway_url}/readyz", deadline)
+
+    def stop(self) -> None:
+        """Remove every link and stop every process; never raises, so it can run on any exit path."""
+        for proxy in list(self.proxies.values()):
+            with contextlib.suppress(Exception):  # a dead proxy server must not stop the teardown
+                proxy.destroy()
+        self.proxies.clear()
+        for name in [
+            "gateway",
+            *[n for n in self.processes if n not in ("gateway", "toxiproxy")],
+            "toxiproxy",
+        ]:
+            process = self.processes.get(name)
+            if process is not None:
+                process.stop(grace_s=3.0)
+
+    def pids(self) -> dict[str, int]:
+        return {name: p.pid for name, p in self.processes.items() if p.pid is not None}
+
+    # --- what fault injectors use ----------------------------------------------------------------------
+
+    def link_proxy(self, node: str) -> Proxy:
+        return self.proxies[node]
+
+    def node_admin_url(self, node: str) -> str:
+        return f"http://{HOST}:{self.nodes[node].port}"
+
+    def kill_node(self, node: str) -> dict[str, Any]:
+        process = self.processes[node]
+        pid = process.pid
+        process.kill()
+        return {"node": node, "pid": pid, "signal": "SIGKILL"}
+
+    def start_node(self, node: str) -> dict[str, Any]:
+        """Restart on the same port, as a rescheduled pod keeps its service address."""
+        spec = self.nodes[node]
+        self._spawn(node, spec.model_server_argv(self.admin_token))
+        return {"node": node, "pid": self.processes[node].pid}
+
+    # --- internals -------------------------------------------------------------------------------------
+
+    def _gateway_port(self) -> int:
+        if self.stack.port is None:
+            return free_port()
+        if port_in_use(self.stack.port):
+            raise InputError(f"stack.port: {HOST}:{self.stack.port} is already in use")
+        return self.stack.port
+
+    def _start_toxiproxy(self, deadline: float) -> None:
+        if self.toxiproxy_url is None:
+            port = free_port()
+            self._spawn(
+                "toxiproxy", [sys.executable, "-m", "faults.toxiproxy", "--host", HOST, "--port", str(port)]
+            )
+            self.toxiproxy_url = f"http://{HOST}:{port}"
+            self._wait_ready("toxiproxy", f"{self.toxiproxy_url}/version", deadline)
+        url = urlparse(self.toxiproxy_url)
+        Toxiproxy().update_api_consumer(url.hostname, url.port)
+        try:
+            httpx.get(f"{self.toxiproxy_url}/version", timeout=2.0).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise HarnessError(
+                f"toxiproxy.url: no Toxiproxy API answers at {self.toxiproxy_url}: {exc}"
+            ) from None
+
+    def _create_link(self, node: NodeSpec) -> None:
+        name = f"chaosdrill-{self.run_dir.name}-{node.name}"[:100]
+        proxy = Toxiproxy().create(upstream=f"{HOST}:{node.port}", name=name, listen=f"{HOST}:0")
+        self.proxies[node.name] = proxy
+        node.link_url = f"http://{proxy.listen}"
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        process = ManagedProcess(name, argv, self.logs / f"{name}.log")
+        process.start()
+        self.processes[name] = process
+
+    def _wait_ready(self, name: str, url: str, deadline: float) -> None:
+        process = self.processes.get(name)
+        while True:
+            if process is not None and not process.alive:
+                raise process.exited_error("during start-up")
+            try:
+                if httpx.get(url, timeout=1.0).status_code < 300:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                tail = f"; last log lines: {process.log_tail()}" if process else ""
+                limit = f"stack.startup_timeout ({self.stack.startup_timeout:g}s)"
+                raise HarnessError(f"{name} not ready at {url} within {limit}{tail}")
+            time.sleep(0.05)

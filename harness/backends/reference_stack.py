@@ -1,0 +1,66 @@
+"""The built-in reference stack as a topology: which processes to start and how they are wired.
+
+Backends decide *where* processes run (local processes, containers); this module decides *what* runs: one
+model server per replica, the canary slots, and a gateway whose replica URLs point through the fault
+proxy, so that every gateway-to-replica link can be broken on demand.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.scenario.model import StackSpec
+
+
+@dataclass
+class NodeSpec:
+    """A model-server replica and how to start it."""
+
+    name: str
+    labels: dict[str, str]
+    version: str
+    canary: bool = False
+    port: int = 0
+    link_url: str = ""
+    """Where the gateway reaches it: through the fault proxy."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def model_server_argv(self, admin_token: str, host: str = "127.0.0.1") -> list[str]:
+        return [
+            sys.executable, "-m", "stack.model_server",
+            "--host", host, "--port", str(self.port), "--name", self.name,
+            "--version", self.version, "--accelerator", self.labels.get("accelerator", "cpu"),
+            "--region", self.labels.get("region", "east"), "--admin-token", admin_token,
+        ]  # fmt: skip
+
+
+def reference_nodes(stack: StackSpec) -> list[NodeSpec]:
+    nodes = [NodeSpec(r.name, r.all_labels(), stack.version) for r in stack.replicas]
+    primary = stack.gateway.primary_region or stack.replicas[0].region
+    for index in range(stack.canary_replicas):
+        name = f"canary-{index}"
+        labels = {"accelerator": "gpu", "region": primary, "name": name, "role": "canary"}
+        nodes.append(NodeSpec(name, labels, stack.version, canary=True))
+    return nodes
+
+
+def gateway_config(stack: StackSpec, nodes: list[NodeSpec], admin_token: str) -> dict[str, Any]:
+    """The gateway's JSON config: pools by region (scenario order), canary slots, mechanism overrides."""
+    regions: dict[str, list[dict[str, Any]]] = {}
+    for node in nodes:
+        if not node.canary:
+            regions.setdefault(node.labels["region"], []).append(_replica_entry(node))
+    return {
+        "pools": [{"region": region, "replicas": replicas} for region, replicas in regions.items()],
+        "canary_replicas": [_replica_entry(n) for n in nodes if n.canary],
+        "admin_token": admin_token,
+        "primary_region": stack.gateway.primary_region,
+        "profile": stack.gateway.profile,
+        "mechanisms": stack.gateway.mechanisms.model_dump(),
+    }
+
+
+def _replica_entry(node: NodeSpec) -> dict[str, Any]:
+    return {"name": node.name, "url": node.link_url, "labels": node.labels}

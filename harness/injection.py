@@ -1,0 +1,89 @@
+"""From a planned fault to the injectors that carry it out on the running stack."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from toxiproxy.proxy import Proxy
+
+from faults.base import Fault
+from faults.network import LinkDown, ToxicFault
+from faults.node import AdminFault, NodeKill
+from harness.plan import PlannedFault
+from harness.scenario import faults as kinds
+
+_MS = 1000.0
+
+
+class StackControl(Protocol):
+    """What injectors need from a backend."""
+
+    admin_token: str
+
+    def link_proxy(self, node: str) -> Proxy: ...
+
+    def node_admin_url(self, node: str) -> str: ...
+
+    def kill_node(self, node: str) -> dict[str, Any]: ...
+
+    def start_node(self, node: str) -> dict[str, Any]: ...
+
+
+def build_injectors(planned: PlannedFault, stack: StackControl) -> list[Fault]:
+    """One injector per target node."""
+    return [_injector(planned, node, stack) for node in planned.targets]
+
+
+def _injector(planned: PlannedFault, node: str, stack: StackControl) -> Fault:
+    spec = planned.spec
+    params = spec.typed_params()
+    if spec.kind == "down":
+        return LinkDown(stack.link_proxy(node))
+    if spec.kind in kinds.NETWORK_KINDS:
+        assert isinstance(params, kinds.ToxicParams)
+        return ToxicFault(
+            stack.link_proxy(node),
+            spec.kind,
+            toxic_attributes(params),
+            name=f"chaosdrill-{spec.name}",
+            stream=params.stream,
+            toxicity=params.toxicity,
+        )
+    if spec.kind == "node-kill":
+        return NodeKill(stack, node, restart=spec.duration is not None)
+    body = {"hang": True} if spec.kind == "node-hang" else admin_fault_body(params)
+    return AdminFault(stack.node_admin_url(node), stack.admin_token, node, body)
+
+
+def toxic_attributes(params: Any) -> dict[str, Any]:
+    """Scenario parameters (seconds) to Toxiproxy toxic attributes (ms, KB/s, µs, bytes)."""
+    match params:
+        case kinds.LatencyParams():
+            return {"latency": round(params.latency * _MS), "jitter": round(params.jitter * _MS)}
+        case kinds.BandwidthParams():
+            return {"rate": params.rate_kbps}
+        case kinds.SlowCloseParams():
+            return {"delay": round(params.delay * _MS)}
+        case kinds.TimeoutParams() | kinds.ResetPeerParams():
+            return {"timeout": round(params.timeout * _MS)}
+        case kinds.SlicerParams():
+            return {
+                "average_size": params.average_size,
+                "size_variation": params.size_variation,
+                "delay": round(params.delay * 1e6),
+            }
+        case kinds.LimitDataParams():
+            return {"bytes": params.bytes}
+    raise TypeError(f"no toxic for {type(params).__name__}")
+
+
+def admin_fault_body(params: Any) -> dict[str, Any]:
+    """Scenario parameters to the model server's `/admin/faults` body."""
+    match params:
+        case kinds.ErrorBurstParams():
+            return {"error_rate": params.rate, "error_status": params.status, "error_message": params.message}
+        case kinds.SlowdownParams():
+            return {"slowdown": params.factor}
+        case kinds.OomParams():
+            return {"oom_batch_size": params.batch_size}
+    raise TypeError(f"no admin fault for {type(params).__name__}")

@@ -1,0 +1,41 @@
+"""What the load worker is asked to do, passed from the harness to the worker process as a JSON file."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class LoadConfig(BaseModel):
+    """One load run: a closed model (N looping users) or an open model (a target arrival rate).
+
+    Times are epoch seconds so that the runner can line faults up with `start_at` across processes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_url: str
+    path: str = "/predict"
+    mode: Literal["closed", "open"]
+    users: int | None = Field(default=None, gt=0)
+    spawn_rate: float = Field(default=100.0, gt=0)
+    rate: float | None = Field(default=None, gt=0)
+    max_users: int = Field(default=200, gt=0)
+    duration_s: float = Field(gt=0)
+    start_at: float
+    rows_per_request: int = Field(default=1, gt=0)
+    features: list[dict[str, Any]]
+    seed: int = 0
+    request_timeout_s: float = Field(default=5.0, gt=0)
+    late_tolerance_s: float = Field(default=0.01, ge=0)
+    think_time_s: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _mode_has_its_parameter(self) -> Self:
+        """A closed run without a user count or an open run without a rate has no defined load."""
+        if self.mode == "closed" and self.users is None:
+            raise ValueError("closed load model needs 'users'")
+        if self.mode == "open" and self.rate is None:
+            raise ValueError("open load model needs 'rate' (requests per second)")
+        return self

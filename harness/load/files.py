@@ -1,0 +1,10 @@
+"""File names inside a load run's output directory, shared by the worker and its controlling process."""
+
+from __future__ import annotations
+
+CONFIG_FILE = "load-config.json"
+SAMPLES_FILE = "samples.csv"
+SUMMARY_FILE = "load.json"
+LOG_FILE = "load.log"
+READY_FILE = "worker.ready"
+"""Written by the worker once Locust is imported and users can be spawned: start-up has succeeded."""

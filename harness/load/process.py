@@ -1,0 +1,144 @@
+"""Runs the load worker as a separate process and controls it from the harness (no locust import here)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import harness
+from harness.errors import HarnessError
+from harness.load.config import LoadConfig
+from harness.load.files import CONFIG_FILE, LOG_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
+from harness.load.samples import read_samples
+
+_REPO_ROOT = Path(harness.__file__).resolve().parent.parent
+_LOG_TAIL_LINES = 15
+
+
+class LoadProcess:
+    """One load worker: started in its own process group so that it, and only it, can be stopped."""
+
+    def __init__(self, config: LoadConfig, out_dir: Path, startup_timeout_s: float = 30.0) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.startup_timeout_s = startup_timeout_s
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def samples_path(self) -> Path:
+        return self.out_dir / SAMPLES_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.out_dir / LOG_FILE
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def load_starts_at(self) -> float | None:
+        """Epoch time of the first intended request: the later of `config.start_at` and worker readiness."""
+        ready = self.out_dir / READY_FILE
+        return float(ready.read_text(encoding="utf-8")) if ready.exists() else None
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Spawn the worker and return once it is ready to send; a worker that dies first raises."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for stale in (READY_FILE, SUMMARY_FILE):
+            (self.out_dir / stale).unlink(missing_ok=True)
+        config_path = self.out_dir / CONFIG_FILE
+        config_path.write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
+        self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "harness.load.worker", str(config_path), str(self.out_dir)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        self._await_ready()
+
+    def _await_ready(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not (self.out_dir / READY_FILE).exists():
+            if self._process.poll() is not None:
+                self._close_log()
+                raise HarnessError(
+                    f"load worker exited with code {self._process.returncode} during start-up:\n"
+                    + self._log_tail()
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise HarnessError(
+                    f"load worker not ready after {self.startup_timeout_s:g}s:\n" + self._log_tail()
+                )
+            time.sleep(0.02)
+
+    def wait(self, timeout: float) -> int:
+        """The worker's exit code; raises `subprocess.TimeoutExpired` if it is still running."""
+        if self._process is None:
+            raise HarnessError("load worker was never started")
+        code = self._process.wait(timeout)
+        self._close_log()
+        return code
+
+    def stop(self, grace_s: float = 5) -> None:
+        """SIGTERM (the worker flushes and writes load.json), then SIGKILL after `grace_s`; idempotent."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            self._signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                self._signal_group(process, signal.SIGKILL)
+                process.wait()
+        self._close_log()
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+
+    def summary(self) -> dict[str, object]:
+        """load.json as the worker wrote it or, if the worker was killed, what the samples still tell."""
+        summary_path = self.out_dir / SUMMARY_FILE
+        if summary_path.exists():
+            return json.loads(summary_path.read_text(encoding="utf-8"))
+        samples = read_samples(self.samples_path)
+        return {
+            "started_at": float(samples["t_intended"].min()) if len(samples) else None,
+            "stopped_at": float(samples["t_start"].max()) if len(samples) else None,
+            "mode": self.config.mode,
+            "sent": len(samples),
+            "completed": len(samples),
+            "late": int(samples["late"].sum()),
+            "not_sent": None,
+            "interrupted": True,
+        }
+
+    def _log_tail(self) -> str:
+        if not self.log_path.exists():
+            return "(no load.log)"
+        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+    def _close_log(self) -> None:
+        if self._log is not None and not self._log.closed:
+            self._log.close()

@@ -1,0 +1,116 @@
+"""The load worker process: `python -m harness.load.worker CONFIG.json OUT_DIR`.
+
+It runs real Locust through its library API, headless, in a process of its own: Locust monkey-patches
+the standard library with gevent, which must happen before requests/urllib3 are imported and must never
+happen inside the harness's main process.
+"""
+
+import locust  # noqa: F401, I001  (first import on purpose: gevent monkey-patching before anything else)
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import gevent
+from gevent.event import Event
+from locust.env import Environment
+from locust.log import setup_logging
+
+from harness.load.config import LoadConfig
+from harness.load.files import READY_FILE, SAMPLES_FILE, SUMMARY_FILE
+from harness.load.payloads import PayloadGenerator
+from harness.load.samples import SampleWriter
+from harness.load.users import RequestRecorder, build_user_class
+
+_POLL_S = 0.01
+
+
+def _sleep_until(moment: float, interrupted: Event) -> bool:
+    """Sleep until `moment`; False as soon as a stop signal arrives."""
+    return not interrupted.wait(max(0.0, moment - time.time()))
+
+
+def _drain(recorder: RequestRecorder, deadline: float, interrupted: Event) -> None:
+    """Let requests already on the wire finish (bounded by the request timeout) so they get recorded."""
+    while recorder.in_flight and time.time() < deadline and not interrupted.is_set():
+        gevent.sleep(_POLL_S)
+
+
+def _flush_periodically(writer: SampleWriter, period_s: float) -> None:
+    while True:
+        gevent.sleep(period_s)
+        writer.flush()
+
+
+def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
+    """Drive the load and return the run summary written to load.json."""
+    setup_logging("INFO")
+    payloads = PayloadGenerator(config.features, config.seed, config.rows_per_request)
+    writer = SampleWriter(out_dir / SAMPLES_FILE)
+    recorder = RequestRecorder(config, payloads, writer)
+    interrupted = Event()
+    finished = Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, interrupted.set)
+
+    t0 = max(config.start_at, time.time())
+    user_class, schedule = build_user_class(config, recorder, finished, t0)
+    environment = Environment(user_classes=[user_class], host=config.target_url)
+    runner = environment.create_local_runner()
+    flusher = gevent.spawn(_flush_periodically, writer, 0.25)
+    ready_tmp = out_dir / f"{READY_FILE}.tmp"
+    ready_tmp.write_text(f"{t0:.6f}\n", encoding="utf-8")
+    os.replace(ready_tmp, out_dir / READY_FILE)  # atomic: the harness never reads a half-written time
+
+    try:
+        if schedule is not None:
+            # Open model: the pool is spawned ahead of t0; its users sleep until their slots come up.
+            runner.start(config.max_users, spawn_rate=config.max_users * 20.0)
+            started = _sleep_until(t0, interrupted)
+        else:
+            started = _sleep_until(t0, interrupted)
+            if started:
+                assert config.users is not None
+                runner.start(config.users, spawn_rate=config.spawn_rate)
+        t_end = t0 + config.duration_s
+        if started and _sleep_until(t_end, interrupted):
+            finished.set()
+            _drain(recorder, t_end + config.request_timeout_s, interrupted)
+        stopped_at = time.time()
+        finished.set()
+        runner.quit()
+    finally:
+        flusher.kill()
+        writer.flush()
+        writer.close()
+
+    not_sent = max(0, schedule.due(stopped_at) - recorder.sent) if schedule is not None else 0
+    return {
+        "started_at": t0,
+        "stopped_at": stopped_at,
+        "mode": config.mode,
+        "sent": recorder.sent,
+        "completed": recorder.completed,
+        "late": recorder.late,
+        "not_sent": not_sent,
+        "interrupted": interrupted.is_set(),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m harness.load.worker CONFIG.json OUT_DIR", file=sys.stderr)
+        return 2
+    config = LoadConfig.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
+    out_dir = Path(argv[1])
+    summary = run(config, out_dir)
+    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"load worker done: {json.dumps(summary)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,76 @@
+"""The resolved timeline of a drill: which fault hits which replica when, decided before anything starts.
+
+Targets are drawn with an RNG seeded from the run seed and the fault name, so `chaosdrill plan` shows
+exactly what `chaosdrill run` will do, and the same seed replays the same drill.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from harness.durations import format_duration
+from harness.scenario.checks import matching_replicas
+from harness.scenario.model import FaultSpec, Scenario, TargetSpec
+
+
+@dataclass(frozen=True)
+class PlannedFault:
+    spec: FaultSpec
+    targets: tuple[str, ...]
+
+    @property
+    def start(self) -> float:
+        return self.spec.at
+
+    @property
+    def end(self) -> float | None:
+        return self.spec.end
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario: Scenario
+    seed: int
+    faults: tuple[PlannedFault, ...]
+
+    def describe(self) -> str:
+        """Human-readable timeline for `chaosdrill plan`."""
+        load = self.scenario.load
+        closed = load.mode == "closed"
+        model = f"{load.users} users (closed model)" if closed else f"{load.rate:g} req/s (open model)"
+        lines = [
+            f"scenario {self.scenario.name}: seed {self.seed}, backend {self.scenario.stack.backend}",
+            f"  {'0s':>8}  load starts: {model}, {load.rows} rows/request",
+        ]
+        events: list[tuple[float, str]] = []
+        for fault in self.faults:
+            targets = ", ".join(fault.targets)
+            params = ", ".join(f"{k}={v}" for k, v in fault.spec.params.items())
+            detail = f" ({params})" if params else ""
+            events.append((fault.start, f"inject {fault.spec.name}: {fault.spec.kind} on {targets}{detail}"))
+            if fault.end is not None:
+                events.append((fault.end, f"clear  {fault.spec.name}"))
+        events.sort(key=lambda item: item[0])
+        lines += [f"  {format_duration(t) if t else '0s':>8}  {text}" for t, text in events]
+        lines.append(f"  {format_duration(load.duration):>8}  load stops; remaining faults are cleared")
+        return "\n".join(lines)
+
+
+def resolve_plan(scenario: Scenario, seed: int | None = None) -> Plan:
+    seed = scenario.seed if seed is None else seed
+    replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
+    faults = tuple(
+        PlannedFault(f, tuple(_pick_targets(f.target, replicas, f"{seed}:{f.name}")))
+        for f in sorted(scenario.faults, key=lambda f: f.at)
+    )
+    return Plan(scenario, seed, faults)
+
+
+def _pick_targets(target: TargetSpec, replicas: dict[str, dict[str, str]], rng_seed: str) -> list[str]:
+    candidates = matching_replicas(target, replicas)
+    if target.node is not None:
+        return candidates
+    wanted = math.ceil(len(candidates) * target.percent / 100) if target.percent else (target.count or 1)
+    return sorted(random.Random(rng_seed).sample(candidates, wanted))

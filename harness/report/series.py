@@ -1,0 +1,86 @@
+"""Per-window series derived from the raw samples for the plots the verifier's windows do not cover.
+
+The verifier's windows carry SLIs (success ratio, percentiles); who served the traffic, which errors
+occurred and how many attempts each request took are only in the samples, so they are binned here on
+the same grid (the SLO window) to line up with the SLI plots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+NO_REPLICA = "(no replica)"
+"""Label for requests no replica answered (connection failures, gateway errors)."""
+
+
+def window_starts(samples: pd.DataFrame, window_s: float) -> pd.Series:
+    """Start offset of the SLO window each sample falls in, aligned to load start."""
+    return np.floor(samples["t_rel"] / window_s) * window_s
+
+
+def _replica_labels(samples: pd.DataFrame) -> pd.Series:
+    return samples["replica"].fillna("").astype(str).replace("", NO_REPLICA)
+
+
+def _error_classes(failed: pd.DataFrame) -> pd.Series:
+    """A failed request with no recorded class still counts, as `other`."""
+    return failed["error"].fillna("").astype(str).replace("", "other")
+
+
+def error_rates_by_class(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
+    """Rows: window start; columns: error class; values: fraction of that window's requests."""
+    starts = window_starts(samples, window_s)
+    failed = samples["ok"] == 0
+    counts = pd.crosstab(starts[failed], _error_classes(samples[failed]))
+    counts = counts.reindex(sorted(starts.unique()), fill_value=0)
+    totals = starts.value_counts().sort_index()
+    return counts.div(totals, axis=0)
+
+
+def replica_shares(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
+    """Rows: window start; columns: replica; values: fraction of that window's requests it served."""
+    starts = window_starts(samples, window_s)
+    shares = pd.crosstab(starts, _replica_labels(samples), normalize="index")
+    ordered = sorted(c for c in shares.columns if c != NO_REPLICA)
+    return shares[ordered + ([NO_REPLICA] if NO_REPLICA in shares.columns else [])]
+
+
+def degraded_share(samples: pd.DataFrame, window_s: float) -> pd.Series:
+    """Fraction of each window's requests answered by the gateway's fallback model."""
+    return samples["degraded"].groupby(window_starts(samples, window_s)).mean()
+
+
+def attempts_per_window(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
+    """Mean and max upstream attempts per request: a retry storm shows as max >> mean >> 1."""
+    grouped = samples["attempts"].groupby(window_starts(samples, window_s))
+    return pd.DataFrame({"mean": grouped.mean(), "max": grouped.max()})
+
+
+def requests_per_replica(samples: pd.DataFrame) -> dict[str, int]:
+    if samples.empty:
+        return {}
+    return {str(name): int(count) for name, count in sorted(_replica_labels(samples).value_counts().items())}
+
+
+def error_class_counts(samples: pd.DataFrame) -> dict[str, int]:
+    if samples.empty:
+        return {}
+    counts = _error_classes(samples[samples["ok"] == 0]).value_counts()
+    return {str(name): int(count) for name, count in counts.items()}
+
+
+def missed_slo_spans(windows: pd.DataFrame) -> list[tuple[float, float, int]]:
+    """Consecutive windows that missed the SLO merged into (start_s, end_s, window count) spans."""
+    spans: list[tuple[float, float, int]] = []
+    if windows.empty:
+        return spans
+    for row in windows.sort_values("start_s").itertuples():
+        if bool(row.good):
+            continue
+        if spans and abs(spans[-1][1] - row.start_s) < 1e-9:
+            start, _, count = spans[-1]
+            spans[-1] = (start, row.end_s, count + 1)
+        else:
+            spans.append((row.start_s, row.end_s, 1))
+    return spans

@@ -1,0 +1,332 @@
+"""The report as a format-neutral view-model: sections of paragraphs, bullets, tables and images.
+
+Markdown and HTML render this same structure, so every sentence and figure is worded once here and the
+two reports cannot drift apart. Text in the view is plain (unescaped); each renderer escapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.report import series
+from harness.report.formatting import (
+    fmt_count,
+    fmt_epoch,
+    fmt_mapping,
+    fmt_ms,
+    fmt_number,
+    fmt_offset,
+    fmt_percent,
+    fmt_quantity,
+    fmt_seconds,
+)
+from harness.report.plots import PLOT_TITLES
+from harness.report.timeline import FaultSpan, TimelineEntry, time_origin, timeline_entries
+from harness.verify.results import ExpectationResult, FaultRecord, RunSummary
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    highlighted: frozenset[int] = frozenset()
+    """Indexes of rows a reader must not miss (failed expectations, faults that went wrong)."""
+
+
+@dataclass(frozen=True)
+class Image:
+    title: str
+    relative_path: str
+    """Relative to the run directory, as Markdown links it."""
+    path: Path
+    """On disk, for the HTML report to inline."""
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    table: Table | None = None
+    images: list[Image] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: str
+    verdict: str
+    """PASS, FAIL or INCOMPLETE."""
+    verdict_reason: str
+    sections: list[Section]
+
+
+def verdict_reason(summary: RunSummary) -> str:
+    total = len(summary.expectations)
+    if summary.verdict == "incomplete":
+        return summary.incomplete_reason or "the run did not finish"
+    if summary.verdict == "fail":
+        names = ", ".join(e.name for e in summary.failed)
+        return f"{len(summary.failed)} of {total} expectations failed: {names}"
+    return f"all {total} expectations met"
+
+
+def _describe_load(load: dict[str, Any]) -> str:
+    if load.get("rate"):
+        model = f"an open-model load of {fmt_number(load['rate'])} requests/s"
+    elif load.get("users"):
+        model = f"a closed-model load of {load['users']} users"
+    else:
+        return fmt_mapping(load) or "not recorded"
+    duration = load.get("duration", load.get("duration_s"))
+    if isinstance(duration, int | float):
+        return f"{model} for {fmt_seconds(duration)}"
+    return f"{model} for {duration}" if duration else model
+
+
+def _describe_fault_plan(fault: FaultRecord) -> str:
+    targets = ", ".join(fault.targets) or "no target"
+    return f"{fault.name} ({fault.kind} on {targets} at {fmt_offset(fault.planned_at_s)})"
+
+
+def _what_was_done(summary: RunSummary) -> str:
+    faults = "; ".join(_describe_fault_plan(f) for f in summary.faults) or "none"
+    description = f" ({summary.description})" if summary.description else ""
+    return (
+        f"Scenario {summary.scenario}{description} ran on the {summary.backend} backend with seed "
+        f"{summary.seed}, starting {fmt_epoch(summary.started_at)}. Load: {_describe_load(summary.load)}. "
+        f"Faults: {faults}."
+    )
+
+
+def _never_recovered(fault: FaultRecord) -> bool:
+    return fault.applied_at is not None and fault.recovery_s is None
+
+
+def _recovery_phrase(fault: FaultRecord) -> str:
+    if fault.applied_at is None:
+        return f"{fault.name} was never applied"
+    if fault.recovery_s is None:
+        return f"{fault.name} never recovered"
+    return f"{fault.name} recovered after {fmt_seconds(fault.recovery_s)}"
+
+
+def _what_happened(summary: RunSummary, samples: pd.DataFrame) -> str:
+    if samples.empty:
+        return "No requests were recorded: the run stopped before any load reached the stack."
+    slo = summary.slo
+    text = (
+        f"{fmt_count(slo.requests)} requests were sent; success ratio {fmt_percent(slo.success_ratio)}, "
+        f"p50 {fmt_ms(slo.latency_p50_ms)}, p99 {fmt_ms(slo.latency_p99_ms)}. {slo.windows_good} of "
+        f"{slo.windows_total} windows met the SLO (outside faults {fmt_percent(slo.compliance_steady)}, "
+        f"during faults {fmt_percent(slo.compliance_faulted)}); error budget burn "
+        f"{fmt_percent(slo.error_budget_burn, 1)}; mean attempts per request "
+        f"{fmt_number(slo.mean_attempts, 3)}."
+    )
+    if summary.faults:
+        text += " " + "; ".join(_recovery_phrase(f) for f in summary.faults) + "."
+    return text
+
+
+def _expectations_section(summary: RunSummary) -> Section:
+    if not summary.expectations:
+        return Section("Expectations", paragraphs=["No expectations were evaluated."])
+    rows = [_expectation_row(e) for e in summary.expectations]
+    failed = frozenset(i for i, e in enumerate(summary.expectations) if not e.passed)
+    headers = ["Expectation", "Metric", "Observed", "Threshold", "Result", "Explanation"]
+    return Section("Expectations", table=Table(headers, rows, failed))
+
+
+def _expectation_row(result: ExpectationResult) -> list[str]:
+    observed = fmt_quantity(result.observed, result.unit)
+    outcome = "PASS" if result.passed else "FAIL"
+    return [result.name, result.metric, observed, result.threshold, outcome, result.explanation]
+
+
+def _impact_section(summary: RunSummary, samples: pd.DataFrame, windows: pd.DataFrame) -> Section | None:
+    """Only for runs that did not pass: the postmortem's "what went wrong", most decisive first."""
+    if summary.verdict == "pass":
+        return None
+    bullets = []
+    if summary.verdict == "incomplete":
+        bullets.append(f"The run is incomplete: {verdict_reason(summary)}.")
+    for result in summary.failed:
+        observed = fmt_quantity(result.observed, result.unit)
+        bullets.append(
+            f"{result.name}: {result.explanation} (observed {observed}, threshold {result.threshold})"
+        )
+    for fault in summary.faults:
+        if fault.error:
+            bullets.append(f"Fault {fault.name} ({fault.kind}) could not be handled: {fault.error}")
+        elif _never_recovered(fault):
+            bullets.append(f"After fault {fault.name} ({fault.kind}) the SLI never came back within the SLO.")
+    for start, end, count in series.missed_slo_spans(windows):
+        bullets.append(f"SLO missed from {fmt_offset(start)} to {fmt_offset(end)} ({count} windows).")
+    errors = series.error_class_counts(samples)
+    if errors:
+        classes = ", ".join(f"{name} {count:,}" for name, count in errors.items())
+        bullets.append(f"{sum(errors.values()):,} requests failed: {classes}.")
+    return Section("Impact — what went wrong", bullets=bullets)
+
+
+def _recovery_entries(spans: list[FaultSpan]) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(s.recovered_at_s, "slo_recovered", f"fault {s.name}: SLI back within SLO")
+        for s in spans
+        if s.recovered_at_s is not None
+    ]
+
+
+def _timeline_section(summary: RunSummary, events: list[dict[str, Any]], spans: list[FaultSpan]) -> Section:
+    origin = time_origin(summary)
+    entries = sorted(timeline_entries(events, origin) + _recovery_entries(spans), key=lambda e: e.offset_s)
+    reference = "load start" if summary.load_started_at is not None else "run start (the load never started)"
+    intro = f"Times are relative to the {reference} ({fmt_epoch(origin)})."
+    if not entries:
+        return Section("Timeline", paragraphs=[intro, "No events were recorded."])
+    rows = [[fmt_offset(e.offset_s), e.event, e.description] for e in entries]
+    troubled = frozenset(i for i, e in enumerate(entries) if e.event in ("fault_error", "interrupted"))
+    return Section("Timeline", paragraphs=[intro], table=Table(["Time", "Event", "Details"], rows, troubled))
+
+
+def _planned(fault: FaultRecord) -> str:
+    until = fmt_offset(fault.planned_until_s) if fault.planned_until_s is not None else "end"
+    return f"{fmt_offset(fault.planned_at_s)} → {until}"
+
+
+def _fault_row(fault: FaultRecord, span: FaultSpan) -> list[str]:
+    applied = fmt_offset(span.start_s) if span.applied else "not applied"
+    cleared = fmt_offset(span.end_s) if fault.cleared_at is not None else "not cleared"
+    if fault.applied_at is None:
+        recovery = "n/a"
+    else:
+        recovery = "never" if fault.recovery_s is None else fmt_seconds(fault.recovery_s)
+    targets = ", ".join(fault.targets)
+    return [
+        fault.name,
+        fault.kind,
+        targets,
+        _planned(fault),
+        applied,
+        cleared,
+        recovery,
+        fmt_mapping(fault.params),
+        fault.error or "",
+    ]
+
+
+def _faults_section(summary: RunSummary, spans: list[FaultSpan]) -> Section:
+    if not summary.faults:
+        return Section("Faults", paragraphs=["No faults were planned."])
+    headers = ["Fault", "Kind", "Targets", "Planned", "Applied", "Cleared", "Recovery", "Parameters", "Error"]
+    rows = [_fault_row(f, s) for f, s in zip(summary.faults, spans, strict=True)]
+    troubled = frozenset(i for i, f in enumerate(summary.faults) if f.error or _never_recovered(f))
+    note = "Recovery: from injection until the SLI was back within the SLO for the required windows."
+    return Section("Faults", paragraphs=[note], table=Table(headers, rows, troubled))
+
+
+def _slo_section(summary: RunSummary) -> Section:
+    slo = summary.slo
+    latency_target = f"p{slo.latency_percentile:g} < {fmt_ms(slo.latency_threshold_ms)} per window"
+    rows = [
+        ["Requests", "", fmt_count(slo.requests)],
+        ["Availability", f"≥ {fmt_percent(slo.availability_target)}", fmt_percent(slo.success_ratio)],
+        ["Latency SLO", latency_target, f"{slo.windows_good} of {slo.windows_total} windows met the SLO"],
+        ["Latency p50 (whole run)", "", fmt_ms(slo.latency_p50_ms)],
+        ["Latency p95 (whole run)", "", fmt_ms(slo.latency_p95_ms)],
+        ["Latency p99 (whole run)", "", fmt_ms(slo.latency_p99_ms)],
+        ["Windows meeting SLO outside faults", "", fmt_percent(slo.compliance_steady)],
+        ["Windows meeting SLO during faults", "", fmt_percent(slo.compliance_faulted)],
+        ["Error budget burn", "≤ 100%", fmt_percent(slo.error_budget_burn, 1)],
+        ["Mean attempts per request", "", fmt_number(slo.mean_attempts, 3)],
+    ]
+    intro = f"Evaluated over {fmt_seconds(slo.window_s)} windows."
+    return Section("SLO", paragraphs=[intro], table=Table(["Figure", "Target", "Achieved"], rows))
+
+
+def _served_paragraphs(summary: RunSummary, samples: pd.DataFrame) -> list[str]:
+    if samples.empty:
+        return []
+    degraded = int(samples["degraded"].sum())
+    paragraphs = [
+        f"{degraded:,} requests ({fmt_percent(degraded / len(samples), 1)}) were answered by the "
+        "fallback model (degraded)."
+    ]
+    if summary.load.get("rate"):
+        late = int(samples["late"].sum())
+        paragraphs.append(f"{late:,} open-model requests were sent late or never (coordinated omission).")
+    return paragraphs
+
+
+def _traffic_section(summary: RunSummary, samples: pd.DataFrame) -> Section:
+    """Shares from the samples, so failed requests (no replica) count too; the summary's if none were kept."""
+    counts = series.requests_per_replica(samples)
+    total = sum(counts.values())
+    replicas = sorted(set(summary.traffic_share) | set(counts), key=lambda r: (r == series.NO_REPLICA, r))
+    if not replicas:
+        return Section("Traffic share", paragraphs=["No requests were served."])
+    rows = [
+        [
+            name,
+            fmt_count(counts.get(name, 0)),
+            fmt_percent(counts.get(name, 0) / total if total else summary.traffic_share.get(name), 1),
+        ]
+        for name in replicas
+    ]
+    table = Table(["Replica", "Requests", "Share"], rows)
+    return Section("Traffic share", paragraphs=_served_paragraphs(summary, samples), table=table)
+
+
+def _plots_section(run_dir: Path, plots: dict[str, Path]) -> Section:
+    images = [
+        Image(PLOT_TITLES[name], path.relative_to(run_dir).as_posix(), path) for name, path in plots.items()
+    ]
+    return Section("Plots", images=images)
+
+
+def _run_section(summary: RunSummary) -> Section:
+    rows = [
+        ["Scenario file", summary.scenario_file],
+        ["Run directory", summary.run_dir],
+        ["Backend", summary.backend],
+        ["Seed", str(summary.seed)],
+        ["Started", fmt_epoch(summary.started_at)],
+        ["Load started", fmt_epoch(summary.load_started_at)],
+        ["Finished", fmt_epoch(summary.finished_at)],
+        ["Load", fmt_mapping(summary.load) or "not recorded"],
+    ]
+    return Section("Run", table=Table(["Setting", "Value"], rows))
+
+
+def build_view(
+    summary: RunSummary,
+    samples: pd.DataFrame,
+    windows: pd.DataFrame,
+    events: list[dict[str, Any]],
+    spans: list[FaultSpan],
+    run_dir: Path,
+    plots: dict[str, Path],
+) -> ReportView:
+    verdict = summary.verdict.upper()
+    reason = verdict_reason(summary)
+    what_happened = [_what_was_done(summary), _what_happened(summary, samples)]
+    sections = [
+        Section("Summary", paragraphs=what_happened),
+        _impact_section(summary, samples, windows),
+        _expectations_section(summary),
+        _timeline_section(summary, events, spans),
+        _faults_section(summary, spans),
+        _slo_section(summary),
+        _traffic_section(summary, samples),
+        _plots_section(run_dir, plots),
+        _run_section(summary),
+    ]
+    return ReportView(
+        title=f"Drill report: {summary.scenario} — {verdict}",
+        verdict=verdict,
+        verdict_reason=reason,
+        sections=[s for s in sections if s is not None],
+    )

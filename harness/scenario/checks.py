@@ -1,0 +1,83 @@
+"""Checks that relate one part of a scenario to another, run after the schema has accepted the file.
+
+These catch drills that would run but mean nothing: a fault scheduled after the load ended, a target
+that matches no replica, an expectation about a fault that does not exist.
+"""
+
+from __future__ import annotations
+
+from harness.scenario.model import FaultSpec, Scenario, TargetSpec
+from harness.thresholds import Scope
+
+
+def check_semantics(scenario: Scenario) -> None:
+    """Raise ValueError naming the field for the first inconsistency found."""
+    _check_fault_names(scenario)
+    replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
+    for index, fault in enumerate(scenario.faults):
+        where = f"faults[{index}] ({fault.name})"
+        _check_window(fault, scenario.load.duration, where)
+        try:
+            matching_replicas(fault.target, replicas)
+        except ValueError as exc:
+            raise ValueError(f"{where}.target: {exc}") from None
+    _check_expectations(scenario)
+    _check_primary_region(scenario)
+
+
+def matching_replicas(target: TargetSpec, replicas: dict[str, dict[str, str]]) -> list[str]:
+    """Names of replicas the selector can pick from, sorted; ValueError if it can never be satisfied."""
+    if target.node is not None:
+        if target.node not in replicas:
+            raise ValueError(f"unknown node {target.node!r} (replicas: {', '.join(sorted(replicas))})")
+        return [target.node]
+    labels = target.labels or {}
+    names = sorted(n for n, have in replicas.items() if all(have.get(k) == v for k, v in labels.items()))
+    if not names:
+        raise ValueError(f"no replica has labels {labels}")
+    if target.count and target.count > len(names):
+        raise ValueError(f"count {target.count} but only {len(names)} replica(s) match {labels}")
+    return names
+
+
+def _check_fault_names(scenario: Scenario) -> None:
+    seen: set[str] = set()
+    for index, fault in enumerate(scenario.faults):
+        if fault.name in seen:
+            raise ValueError(f"faults[{index}].name: duplicate fault name {fault.name!r}")
+        seen.add(fault.name)
+
+
+def _check_window(fault: FaultSpec, load_duration: float, where: str) -> None:
+    if fault.at >= load_duration:
+        raise ValueError(f"{where}.at: starts at {fault.at:g}s, after the load ends at {load_duration:g}s")
+    if fault.end is not None and fault.end > load_duration:
+        raise ValueError(
+            f"{where}.duration: ends at {fault.end:g}s, after the load ends at {load_duration:g}s"
+        )
+
+
+def _check_expectations(scenario: Scenario) -> None:
+    faults = {f.name for f in scenario.faults}
+    for index, recovery in enumerate(scenario.expectations.recovery_time):
+        if recovery.fault not in faults:
+            raise ValueError(
+                f"expectations.recovery_time[{index}].fault: no fault named {recovery.fault!r}"
+                f" (faults: {', '.join(sorted(faults)) or 'none'})"
+            )
+    for threshold in scenario.expectations.thresholds():
+        if threshold.scope.kind == "fault" and threshold.scope.fault not in faults:
+            raise ValueError(f"expectations.{threshold.metric}{threshold.scope.label()}: no such fault")
+        if threshold.scope == Scope("steady") and not faults:
+            raise ValueError(f"expectations.{threshold.metric}{{steady}}: the scenario has no faults")
+        if threshold.metric == "late" and scenario.load.mode != "open":
+            raise ValueError("expectations.late: only meaningful for open-model load (set load.rate)")
+
+
+def _check_primary_region(scenario: Scenario) -> None:
+    regions = sorted({r.region for r in scenario.stack.replicas})
+    primary = scenario.stack.gateway.primary_region
+    if primary is not None and primary not in regions:
+        raise ValueError(
+            f"stack.gateway.primary_region: {primary!r} is not a replica region ({', '.join(regions)})"
+        )

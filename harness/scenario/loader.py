@@ -1,0 +1,69 @@
+"""Reading a scenario file into a validated `Scenario`, with one-line errors that name file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from harness.errors import InputError
+from harness.scenario.checks import check_semantics
+from harness.scenario.model import Scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Parse, validate and cross-check; every problem becomes an `InputError` naming file and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read scenario file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: malformed YAML: {_yaml_reason(exc)}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of scenario fields at the top level")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{path}: {_first_error(exc)}") from None
+    try:
+        check_semantics(scenario)
+    except ValueError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return scenario
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    location = _format_location(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{location}: {message}{more}" if location else f"{message}{more}"
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif str(part).startswith("function-") or part in ("is-instance[TargetSpec]",):
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text

@@ -1,0 +1,295 @@
+"""The scenario schema (pydantic). Unknown keys are errors everywhere.
+
+Structural checks live here; checks that relate one part of the file to another (targets, fault windows
+vs the load window, expectations about faults) live in `harness.scenario.checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from harness.durations import Duration, PositiveDuration
+from harness.scenario.faults import FAULT_KINDS, OPEN_ENDED_KINDS
+from harness.thresholds import Threshold, parse_fraction, parse_metric_key, parse_threshold
+from stack.config import Mechanisms
+
+Fraction = Annotated[float, BeforeValidator(parse_fraction)]
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m)\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"invalid name {value!r}: use lower-case letters, digits, '-', '_' or '.'")
+    return value
+
+
+class ReplicaSpec(_Strict):
+    """One model-server replica of the reference stack."""
+
+    name: str
+    accelerator: Literal["gpu", "cpu"] = "cpu"
+    region: str = "east"
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    _name = field_validator("name")(_check_name)
+
+    def all_labels(self) -> dict[str, str]:
+        return {**self.labels, "accelerator": self.accelerator, "region": self.region, "name": self.name}
+
+
+def _default_replicas() -> list[ReplicaSpec]:
+    return [
+        ReplicaSpec(name="gpu-0", accelerator="gpu", region="east"),
+        ReplicaSpec(name="gpu-1", accelerator="gpu", region="east"),
+        ReplicaSpec(name="cpu-0", accelerator="cpu", region="east"),
+        ReplicaSpec(name="cpu-1", accelerator="cpu", region="west"),
+    ]
+
+
+class GatewayOverrides(_Strict):
+    """Settings of the reference gateway a scenario may change; the rest keep the stack's defaults."""
+
+    profile: Literal["resilient", "fragile"] = "resilient"
+    primary_region: str | None = None
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+
+
+class StackSpec(_Strict):
+    """The stack under test. Today: the built-in reference stack, with its replicas and gateway settings."""
+
+    backend: Literal["local", "docker"] = "local"
+    version: Literal["v1", "v2", "v2-bad"] = "v1"
+    replicas: list[ReplicaSpec] = Field(default_factory=_default_replicas, min_length=1)
+    canary_replicas: int = Field(1, ge=0, le=4)
+    gateway: GatewayOverrides = Field(default_factory=GatewayOverrides)
+    port: int | None = Field(None, ge=1, le=65535)
+    """Fixed gateway port on 127.0.0.1 (default: a free one), e.g. to watch a drill with other tools."""
+    startup_timeout: PositiveDuration = 30.0
+
+    @field_validator("replicas")
+    @classmethod
+    def _unique_names(cls, replicas: list[ReplicaSpec]) -> list[ReplicaSpec]:
+        names = [r.name for r in replicas]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate replica names: {', '.join(duplicates)}")
+        return replicas
+
+
+def _parse_rate(value: object) -> float:
+    """Open-model arrival rate: `200/s` or `600/m`."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        rate = float(value)
+    elif isinstance(value, str) and (match := _RATE.match(value)):
+        rate = float(match.group(1)) / (60.0 if match.group(2) == "m" else 1.0)
+    else:
+        raise ValueError(f"invalid rate {value!r}: expected e.g. '200/s' or '600/m'")
+    if rate <= 0:
+        raise ValueError(f"rate must be greater than zero, got {value!r}")
+    return rate
+
+
+class LoadSpec(_Strict):
+    """Closed model (`users`) or open model (`rate`), never both."""
+
+    users: PositiveInt | None = None
+    spawn_rate: float = Field(100.0, gt=0)
+    rate: Annotated[float, BeforeValidator(_parse_rate)] | None = None
+    max_users: PositiveInt = 200
+    duration: PositiveDuration
+    rows: PositiveInt = 4
+    """Feature rows per request (the batch size the model server sees)."""
+    think_time: Duration = 0.0
+    request_timeout: PositiveDuration = 5.0
+    late_tolerance: PositiveDuration = 0.05
+
+    @model_validator(mode="after")
+    def _one_model(self) -> LoadSpec:
+        if (self.users is None) == (self.rate is None):
+            raise ValueError("set exactly one of 'users' (closed model) or 'rate' (open model, e.g. '100/s')")
+        return self
+
+    @property
+    def mode(self) -> Literal["closed", "open"]:
+        return "closed" if self.users is not None else "open"
+
+
+class SloSpec(_Strict):
+    """The service-level objective evaluated per window of `window` seconds."""
+
+    availability: Fraction = 0.99
+    latency: str = "p(99) < 500ms"
+    window: PositiveDuration = 1.0
+    recovery_windows: PositiveInt = 3
+    """Consecutive good windows required before a fault counts as recovered."""
+
+    @field_validator("latency")
+    @classmethod
+    def _latency_threshold(cls, value: str) -> str:
+        threshold = parse_threshold("latency", parse_metric_key("latency")[1], value)
+        if threshold.aggregation != "p" or threshold.op not in ("<", "<="):
+            raise ValueError(f"SLO latency must read like 'p(99) < 500ms', got {value!r}")
+        return value
+
+    @property
+    def latency_threshold(self) -> Threshold:
+        return parse_threshold("latency", parse_metric_key("latency")[1], self.latency)
+
+
+class TargetSpec(_Strict):
+    """Which replicas a fault hits: one by name, or `count`/`percent` of those matching `labels`."""
+
+    node: str | None = None
+    labels: dict[str, str] | None = None
+    count: PositiveInt | None = None
+    percent: float | None = Field(None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> TargetSpec:
+        if (self.node is None) == (self.labels is None):
+            raise ValueError("give exactly one of 'node' or 'labels'")
+        if self.node is not None and (self.count or self.percent):
+            raise ValueError("'count'/'percent' only apply to a 'labels' selector")
+        if self.count and self.percent:
+            raise ValueError("give 'count' or 'percent', not both")
+        return self
+
+    def describe(self) -> str:
+        if self.node:
+            return self.node
+        selector = ",".join(f"{k}={v}" for k, v in sorted((self.labels or {}).items()))
+        amount = f"{self.percent:g}% of " if self.percent else f"{self.count or 1} of "
+        return f"{amount}[{selector}]"
+
+
+def _target_shorthand(value: object) -> object:
+    """`target: gpu-0` or `target: accelerator=gpu` as short forms of the mapping."""
+    if isinstance(value, str):
+        if "=" in value:
+            key, _, label = value.partition("=")
+            return {"labels": {key.strip(): label.strip()}}
+        return {"node": value}
+    return value
+
+
+class FaultSpec(_Strict):
+    name: str
+    kind: str
+    at: Duration
+    duration: PositiveDuration | None = None
+    target: Annotated[TargetSpec, BeforeValidator(_target_shorthand)]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    _name = field_validator("name")(_check_name)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(sorted(FAULT_KINDS))})")
+        return kind
+
+    @field_validator("params")
+    @classmethod
+    def _kind_params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        kind = info.data.get("kind")
+        if kind in FAULT_KINDS:
+            try:
+                FAULT_KINDS[kind].model_validate(params)
+            except ValidationError as exc:
+                # A typo shows up as both an unknown and a missing key; the unknown one says more.
+                error = min(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+                field = ".".join(str(part) for part in error["loc"])
+                reason = {"extra_forbidden": f"unknown parameter for {kind}", "missing": "required"}.get(
+                    error["type"], error["msg"].removeprefix("Value error, ")
+                )
+                raise ValueError(f"{field}: {reason}" if field else reason) from None
+        return params
+
+    @model_validator(mode="after")
+    def _duration(self) -> FaultSpec:
+        if self.duration is None and self.kind not in OPEN_ENDED_KINDS:
+            raise ValueError(f"fault kind {self.kind!r} needs a 'duration'")
+        return self
+
+    @property
+    def end(self) -> float | None:
+        return None if self.duration is None else self.at + self.duration
+
+    def typed_params(self) -> BaseModel:
+        return FAULT_KINDS[self.kind].model_validate(self.params)
+
+
+class RecoveryExpectation(_Strict):
+    fault: str
+    max: PositiveDuration
+
+
+class Expectations(BaseModel):
+    """`metric[{scope}]: [threshold, ...]` like k6, plus structured `recovery_time` entries."""
+
+    model_config = ConfigDict(extra="allow")
+
+    recovery_time: list[RecoveryExpectation] = Field(default_factory=list)
+
+    @field_validator("recovery_time", mode="before")
+    @classmethod
+    def _single_to_list(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _parse_thresholds(self) -> Expectations:
+        for key, value in (self.model_extra or {}).items():
+            metric, scope = parse_metric_key(key)
+            expressions = [value] if isinstance(value, str) else value
+            if not isinstance(expressions, list) or not all(isinstance(e, str) for e in expressions):
+                raise ValueError(f"{key}: expected a list of threshold strings such as ['p(99) < 250ms']")
+            for expression in expressions:
+                parse_threshold(metric, scope, expression)
+        return self
+
+    def thresholds(self) -> list[Threshold]:
+        parsed = []
+        for key, value in (self.model_extra or {}).items():
+            metric, scope = parse_metric_key(key)
+            for expression in [value] if isinstance(value, str) else value:
+                parsed.append(parse_threshold(metric, scope, expression))
+        return parsed
+
+
+class ToxiproxySpec(_Strict):
+    """Where network faults are applied: the embedded proxy (default) or a running Toxiproxy server."""
+
+    url: str | None = Field(None, pattern=r"^https?://[^/\s]+:\d+/?$")
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    seed: int = 1
+    stack: StackSpec = Field(default_factory=StackSpec)
+    toxiproxy: ToxiproxySpec = Field(default_factory=ToxiproxySpec)
+    load: LoadSpec
+    slo: SloSpec = Field(default_factory=SloSpec)
+    faults: list[FaultSpec] = Field(default_factory=list)
+    expectations: Expectations = Field(default_factory=Expectations)
+
+    _name = field_validator("name")(_check_name)

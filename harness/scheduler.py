@@ -1,0 +1,113 @@
+"""Runs the fault timeline against the live stack and records when each fault really took effect.
+
+Faults are applied at `load start + at` and cleared at `load start + at + duration`; the recorded times
+are those at which the injector returned, because recovery is measured from when the fault was real,
+not from when it was planned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from faults.base import Fault
+from harness.events import EventLog
+from harness.injection import StackControl, build_injectors
+from harness.plan import Plan, PlannedFault
+from harness.verify.results import FaultRecord
+
+_TICK_S = 0.02
+
+
+@dataclass(order=True)
+class _Action:
+    at: float
+    order: int
+    fault: PlannedFault = field(compare=False)
+    apply: bool = field(compare=False)
+
+
+class FaultScheduler:
+    def __init__(self, plan: Plan, stack: StackControl, events: EventLog):
+        self.plan = plan
+        self.stack = stack
+        self.events = events
+        self.records = {
+            f.spec.name: FaultRecord(
+                name=f.spec.name, kind=f.spec.kind, targets=list(f.targets), planned_at_s=f.start,
+                planned_until_s=f.end, params=dict(f.spec.params),
+            )
+            for f in plan.faults
+        }  # fmt: skip
+        self._active: dict[str, list[Fault]] = {}
+
+    def run(self, load_started_at: float, until: float, keep_going: Callable[[], bool]) -> None:
+        """Execute the timeline until epoch `until`, or earlier once `keep_going()` turns false."""
+        actions = []
+        for index, fault in enumerate(self.plan.faults):
+            actions.append(_Action(load_started_at + fault.start, 2 * index + 1, fault, True))
+            if fault.end is not None:
+                actions.append(_Action(load_started_at + fault.end, 2 * index, fault, False))
+        actions.sort()
+        for action in actions:
+            if not self._sleep_until(action.at, keep_going):
+                return
+            if action.apply:
+                self._apply(action.fault)
+            else:
+                self._clear(action.fault.spec.name)
+        self._sleep_until(until, keep_going)
+
+    def clear_all(self) -> None:
+        """Clear whatever is still active, newest first; called on every exit path."""
+        for name in reversed(list(self._active)):
+            self._clear(name)
+
+    def _apply(self, fault: PlannedFault) -> None:
+        name = fault.spec.name
+        record = self.records[name]
+        injectors: list[Fault] = []
+        try:
+            injectors = build_injectors(fault, self.stack)
+            details = []
+            for injector in injectors:
+                self._active.setdefault(name, []).append(injector)
+                details.append(injector.apply())
+        except Exception as exc:  # the drill goes on; the fault's expectations will fail on the error
+            record.error = f"{type(exc).__name__}: {exc}"
+            self.events.emit(
+                "fault_error", fault=name, kind=record.kind, targets=record.targets, error=record.error
+            )
+            return
+        record.applied_at = time.time()
+        self.events.emit(
+            "fault_applied", t=record.applied_at, fault=name, kind=record.kind, targets=record.targets,
+            details=details,
+        )  # fmt: skip
+
+    def _clear(self, name: str) -> None:
+        injectors = self._active.pop(name, [])
+        if not injectors:
+            return
+        record = self.records[name]
+        errors = []
+        for injector in reversed(injectors):
+            try:
+                injector.clear()
+            except Exception as exc:  # keep clearing the others; report what could not be undone
+                errors.append(f"{injector.description}: {type(exc).__name__}: {exc}")
+        record.cleared_at = time.time()
+        if errors:
+            self.events.emit("fault_error", fault=name, kind=record.kind, error="; ".join(errors))
+        self.events.emit(
+            "fault_cleared", t=record.cleared_at, fault=name, kind=record.kind, targets=record.targets
+        )
+
+    @staticmethod
+    def _sleep_until(when: float, keep_going: Callable[[], bool]) -> bool:
+        while (remaining := when - time.time()) > 0:
+            if not keep_going():
+                return False
+            time.sleep(min(_TICK_S, remaining))
+        return keep_going()

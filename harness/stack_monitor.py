@@ -1,0 +1,52 @@
+"""Polls the gateway's `/admin/state` during a drill and keeps the time series in `stack_state.jsonl`.
+
+Resilience mechanisms act inside the stack (a breaker opens, a canary is rolled back, a drift alert fires);
+the harness can only verify *when* they acted by watching. Polling in a thread keeps the scheduler's timing
+independent of a slow or hung gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class StackMonitor:
+    def __init__(self, state_url: str, path: Path, interval_s: float = 0.25):
+        self.state_url = state_url
+        self.path = path
+        self.interval_s = interval_s
+        self.snapshots: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="stack-monitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _poll(self) -> None:
+        with (
+            httpx.Client(timeout=self.interval_s * 4) as client,
+            self.path.open("a", encoding="utf-8") as out,
+        ):
+            while not self._stop.is_set():
+                polled_at = time.time()
+                try:
+                    state = client.get(self.state_url).json()
+                except (httpx.HTTPError, ValueError):
+                    state = None
+                if isinstance(state, dict):
+                    snapshot = {"polled_at": polled_at, **state}
+                    self.snapshots.append(snapshot)
+                    out.write(json.dumps(snapshot) + "\n")
+                    out.flush()
+                self._stop.wait(max(0.0, self.interval_s - (time.time() - polled_at)))

@@ -1,0 +1,1 @@
+"""Verification: per-request samples -> per-window SLIs -> recovery times -> expectation verdicts."""

@@ -1,0 +1,96 @@
+"""Turn a finished (or interrupted) run into SLO figures, recovery times and expectation verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harness.scenario.model import Scenario
+from harness.verify.expectations import Measurements, evaluate
+from harness.verify.recovery import recovery_time
+from harness.verify.results import ExpectationResult, FaultRecord, SloFigures
+from harness.verify.windows import FaultWindow, window_slis, with_relative_time
+
+
+@dataclass
+class Verification:
+    samples: pd.DataFrame
+    windows: pd.DataFrame
+    slo: SloFigures
+    expectations: list[ExpectationResult]
+    traffic_share: dict[str, float]
+
+
+def verify(
+    scenario: Scenario,
+    samples: pd.DataFrame,
+    load_started_at: float,
+    faults: list[FaultRecord],
+    not_sent: int = 0,
+) -> Verification:
+    """Fill in each fault's recovery time (in place) and evaluate every expectation."""
+    duration = scenario.load.duration
+    samples = with_relative_time(samples, load_started_at)
+    fault_windows = [
+        FaultWindow(
+            f.name,
+            f.applied_at - load_started_at,
+            (f.cleared_at - load_started_at) if f.cleared_at is not None else duration,
+        )
+        for f in faults
+        if f.applied_at is not None
+    ]
+    windows = window_slis(samples, duration, scenario.slo, fault_windows)
+    for fault in faults:
+        if fault.applied_at is not None:
+            fault.recovery_s = recovery_time(
+                windows, fault.applied_at - load_started_at, scenario.slo.recovery_windows
+            )
+    measurements = Measurements(samples, windows, fault_windows, faults, not_sent)
+    return Verification(
+        samples=samples,
+        windows=windows,
+        slo=slo_figures(scenario, samples, windows),
+        expectations=evaluate(scenario, measurements),
+        traffic_share=traffic_share(samples),
+    )
+
+
+def slo_figures(scenario: Scenario, samples: pd.DataFrame, windows: pd.DataFrame) -> SloFigures:
+    slo = scenario.slo
+    threshold = slo.latency_threshold
+    figures = SloFigures(
+        availability_target=slo.availability,
+        latency_percentile=threshold.percentile or 99.0,
+        latency_threshold_ms=threshold.value,
+        window_s=slo.window,
+        requests=len(samples),
+        windows_total=len(windows),
+        windows_good=int(windows["good"].sum()) if not windows.empty else 0,
+    )
+    if not samples.empty:
+        latency = samples["latency_ms"].to_numpy(dtype=float)
+        errors = int((samples["ok"] == 0).sum())
+        figures.success_ratio = 1 - errors / len(samples)
+        figures.latency_p50_ms, figures.latency_p95_ms, figures.latency_p99_ms = (
+            float(p) for p in np.percentile(latency, [50, 95, 99])
+        )
+        allowed = len(samples) * (1 - slo.availability)
+        figures.error_budget_burn = errors / allowed if allowed else None
+        with_header = samples[samples["attempts"] > 0]
+        figures.mean_attempts = float(with_header["attempts"].mean()) if not with_header.empty else None
+    steady = windows[windows["faults"] == ""]
+    faulted = windows[windows["faults"] != ""]
+    figures.compliance_steady = float(steady["good"].mean()) if not steady.empty else None
+    figures.compliance_faulted = float(faulted["good"].mean()) if not faulted.empty else None
+    return figures
+
+
+def traffic_share(samples: pd.DataFrame) -> dict[str, float]:
+    """Share of answered requests per replica, as the gateway reported it in X-Served-By."""
+    served = samples[samples["replica"].fillna("") != ""]["replica"] if not samples.empty else samples
+    if len(served) == 0:
+        return {}
+    return {str(k): float(v) for k, v in served.value_counts(normalize=True).sort_index().items()}

@@ -1,0 +1,85 @@
+"""Per-window SLIs from per-request samples.
+
+Each request is assigned to the window of its *intended* send time (equal to its start time in closed-model
+load), so a request that hangs for ten seconds counts against the window in which it should have been served,
+not the one in which it finally gave up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harness.scenario.model import SloSpec
+
+WINDOW_COLUMNS = [
+    "start_s",
+    "end_s",
+    "requests",
+    "ok",
+    "success_ratio",
+    "latency_ms",
+    "p50_ms",
+    "p99_ms",
+    "good",
+    "faults",
+]
+
+
+@dataclass(frozen=True)
+class FaultWindow:
+    """When a fault was really active, in seconds since load start."""
+
+    name: str
+    start_s: float
+    end_s: float
+
+    def covers(self, t: np.ndarray | pd.Series) -> np.ndarray:
+        return np.asarray((t >= self.start_s) & (t < self.end_s))
+
+
+def with_relative_time(samples: pd.DataFrame, load_started_at: float) -> pd.DataFrame:
+    """Add `t_rel`, seconds since the load started, measured from each request's intended send time."""
+    samples = samples.copy()
+    samples["t_rel"] = samples["t_intended"].astype(float) - load_started_at
+    return samples
+
+
+def window_slis(
+    samples: pd.DataFrame, duration_s: float, slo: SloSpec, fault_windows: list[FaultWindow]
+) -> pd.DataFrame:
+    """One row per SLO window over [0, duration_s); an empty window is not good (no evidence of service)."""
+    count = max(1, int(np.ceil(duration_s / slo.window - 1e-9)))
+    starts = np.arange(count) * slo.window
+    percentile = slo.latency_threshold.percentile or 99.0
+    limit_ms = slo.latency_threshold.value
+    in_range = samples[(samples["t_rel"] >= 0) & (samples["t_rel"] < count * slo.window)]
+    index = (in_range["t_rel"] // slo.window).astype(int)
+    rows = []
+    for i, start in enumerate(starts):
+        window = in_range[index == i]
+        requests = len(window)
+        ok = int(window["ok"].sum()) if requests else 0
+        latency = window["latency_ms"].to_numpy(dtype=float)
+        success = ok / requests if requests else float("nan")
+        p_slo = float(np.percentile(latency, percentile)) if requests else float("nan")
+        good = bool(requests and success >= slo.availability and p_slo <= limit_ms)
+        end = start + slo.window
+        active = [w.name for w in fault_windows if w.start_s < end and w.end_s > start]
+        rows.append(
+            {
+                "start_s": start,
+                "end_s": end,
+                "requests": requests,
+                "ok": ok,
+                "success_ratio": success,
+                "latency_ms": p_slo,
+                "p50_ms": float(np.percentile(latency, 50)) if requests else float("nan"),
+                "p99_ms": float(np.percentile(latency, 99)) if requests else float("nan"),
+                "good": good,
+                "faults": ",".join(active),
+            }
+        )
+    return pd.DataFrame(rows, columns=WINDOW_COLUMNS)

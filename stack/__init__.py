@@ -1,0 +1,1 @@
+"""The reference ML serving stack: model-server replicas behind a resilient gateway."""

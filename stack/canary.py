@@ -1,0 +1,155 @@
+"""Canary deployment and automated canary analysis.
+
+Deploying loads the candidate version onto the dedicated canary replicas (their /admin/model) and sends
+`weight` of the traffic there. Analysis compares canary vs stable attempts over a sliding window — error
+rate delta and median-latency ratio, once both sides have `min_requests` — and rolls back on its own,
+restoring the versions the canary replicas served before the deploy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from stack.config import CanaryAnalysisConfig
+from stack.replicas import AttemptResult, ReplicaState
+
+CanaryStatus = Literal["none", "active", "rolled_back", "promoted"]
+
+
+class CanaryError(Exception):
+    """A replica refused or failed a version change; the admin call answers 502 with this message."""
+
+
+@dataclass
+class _Sample:
+    at: float
+    canary: bool
+    failed: bool
+    latency_s: float
+
+
+def _summary(samples: list[_Sample]) -> tuple[float, float]:
+    errors = sum(s.failed for s in samples) / len(samples)
+    ok = [s.latency_s for s in samples if not s.failed]
+    return errors, statistics.median(ok) if ok else float("inf")
+
+
+class CanaryController:
+    def __init__(
+        self,
+        config: CanaryAnalysisConfig,
+        canary: list[ReplicaState],
+        stable: list[ReplicaState],
+        client: httpx.AsyncClient,
+        admin_token: str | None,
+        on_rollback: Callable[[], None],
+    ) -> None:
+        self._config = config
+        self._canary = canary
+        self._stable = stable
+        self._client = client
+        self._token = admin_token
+        self._on_rollback = on_rollback
+        self.version: str | None = None
+        self.weight = 0.0
+        self.status: CanaryStatus = "none"
+        self.deployed_at: float | None = None
+        self.rolled_back_at: float | None = None
+        self.reason: str | None = None
+        self._previous: dict[str, str] = {}
+        self._samples: deque[_Sample] = deque()
+
+    def route_to_canary(self) -> bool:
+        return self.status == "active" and random.random() < self.weight
+
+    def record(self, result: AttemptResult) -> None:
+        if self.status == "active":
+            is_canary = result.replica.group == "canary"
+            self._samples.append(_Sample(time.monotonic(), is_canary, result.failed, result.latency_s))
+
+    async def _set_version(self, replica: ReplicaState, version: str) -> str:
+        """Load `version` on a replica and return the version it served before."""
+        try:
+            response = await self._client.post(
+                f"{replica.config.url}/admin/model",
+                json={"version": version},
+                headers={"X-Admin-Token": self._token or ""},
+                timeout=5.0,
+            )
+        except httpx.HTTPError as exc:
+            raise CanaryError(f"replica {replica.name} unreachable: {exc!r}") from None
+        if response.status_code != 200:
+            raise CanaryError(f"replica {replica.name} refused version {version!r}: {response.text}")
+        replica.version = version
+        return str(response.json()["previous"])
+
+    async def deploy(self, version: str, weight: float) -> None:
+        if not self._canary:
+            raise CanaryError("no canary_replicas are configured")
+        previous = {r.name: await self._set_version(r, version) for r in self._canary}
+        if self.status != "active":
+            self._previous = previous
+        self.version, self.weight, self.status = version, weight, "active"
+        self.deployed_at, self.rolled_back_at, self.reason = time.time(), None, None
+        self._samples.clear()
+
+    async def promote(self) -> None:
+        if self.status != "active" or self.version is None:
+            raise CanaryError(f"no active canary to promote (status {self.status})")
+        for replica in self._stable:
+            await self._set_version(replica, self.version)
+        self.status, self.weight = "promoted", 0.0
+
+    async def rollback(self, reason: str) -> None:
+        if self.status != "active":
+            raise CanaryError(f"no active canary to roll back (status {self.status})")
+        self.status, self.weight = "rolled_back", 0.0
+        self.rolled_back_at, self.reason = time.time(), reason
+        self._on_rollback()
+        for replica in self._canary:
+            await self._set_version(replica, self._previous.get(replica.name, "v1"))
+
+    def verdict(self) -> str | None:
+        """Reason to roll back, or None while the canary looks as good as stable (or data is too thin)."""
+        horizon = time.monotonic() - self._config.window_ms / 1000
+        while self._samples and self._samples[0].at < horizon:
+            self._samples.popleft()
+        canary = [s for s in self._samples if s.canary]
+        stable = [s for s in self._samples if not s.canary]
+        if min(len(canary), len(stable)) < self._config.min_requests:
+            return None
+        (canary_errors, canary_p50), (stable_errors, stable_p50) = _summary(canary), _summary(stable)
+        if canary_errors - stable_errors > self._config.max_error_rate_delta:
+            return f"error rate {canary_errors:.1%} vs stable {stable_errors:.1%} over {len(canary)} requests"
+        if canary_p50 > self._config.max_latency_ratio * stable_p50:
+            return f"median latency {canary_p50 * 1000:.1f} ms vs stable {stable_p50 * 1000:.1f} ms"
+        return None
+
+    async def run_analysis(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.interval_ms / 1000)
+            if self._config.enabled and self.status == "active" and (reason := self.verdict()):
+                # The rollback is recorded before the replicas are restored; a replica that cannot be
+                # restored right now gets no traffic anyway, since the canary weight is already 0.
+                with contextlib.suppress(CanaryError):
+                    await self.rollback(f"automated analysis: {reason}")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "weight": self.weight,
+            "status": self.status,
+            "deployed_at": self.deployed_at,
+            "rolled_back_at": self.rolled_back_at,
+            "reason": self.reason,
+        }

@@ -1,0 +1,326 @@
+"""Gateway in front of the replica pools (`python -m stack.gateway --config gateway.json`).
+
+Every response to /predict carries X-Served-By, X-Model-Version, X-Attempts and X-Degraded, also on
+errors, so the harness can tell what the resilience mechanisms did for each request. Upstream 4xx are
+passed through untouched; when every attempt fails the client gets the last upstream 5xx, a 503 (no
+replica answered) or a 504 (deadline) — or, with degradation on, a 200 from the lite fallback model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from stack import prometheus
+from stack.canary import CanaryController, CanaryError
+from stack.cli_env import add_env_flag
+from stack.config import GatewayConfig, load_gateway_config
+from stack.drift import DriftMonitor
+from stack.gateway_counters import GatewayCounters
+from stack.health_checks import run_health_checks
+from stack.http_common import check_admin_token, error_response, read_limited_body
+from stack.model import LITE_MODEL
+from stack.proxy import Proxy, ProxyOutcome
+from stack.replicas import ReplicaState
+from stack.retry_budget import RetryBudget
+from stack.routing import Router
+from stack.validation import RequestRejected, parse_json, validate_payload
+
+MAX_BODY_BYTES = 8 * 1_048_576
+FALLBACK_MAX_ROWS = 1024
+_BREAKER_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def _headers(served_by: str, version: str, attempts: int, degraded: bool) -> dict[str, str]:
+    return {
+        "X-Served-By": served_by,
+        "X-Model-Version": version,
+        "X-Attempts": str(attempts),
+        "X-Degraded": "true" if degraded else "false",
+    }
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        mechanisms = config.mechanisms
+        self.counters = GatewayCounters()
+        self.client = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128), timeout=None
+        )
+        transition = self.counters.count_breaker_transition
+        self.pools = {
+            pool.region: [
+                ReplicaState(r, pool.region, "stable", mechanisms, transition) for r in pool.replicas
+            ]
+            for pool in config.pools
+        }
+        self.canary_replicas = [
+            ReplicaState(r, r.labels.get("region", "canary"), "canary", mechanisms, transition)
+            for r in config.canary_replicas
+        ]
+        self.stable_replicas = [r for pool in self.pools.values() for r in pool]
+        self.router = Router(self.pools, config.primary, self.canary_replicas, mechanisms.failover.enabled)
+        self.canary = CanaryController(
+            mechanisms.canary_analysis,
+            self.canary_replicas,
+            self.stable_replicas,
+            self.client,
+            config.admin_token,
+            self.counters.count_rollback,
+        )
+        self.drift = DriftMonitor(mechanisms.drift)
+        self.proxy = Proxy(
+            mechanisms,
+            self.client,
+            self.router,
+            RetryBudget(mechanisms.retry_budget),
+            self.canary,
+            self.counters,
+        )
+        self.responses = prometheus.Counter("chaosdrill_gateway_responses_total", "Responses by status.")
+        self.latency = prometheus.Histogram("chaosdrill_gateway_request_latency_seconds", "Client latency.")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        mechanisms = self.config.mechanisms
+        tasks = [
+            asyncio.create_task(
+                run_health_checks(
+                    mechanisms.health_checks, self.client, self.stable_replicas + self.canary_replicas
+                )
+            ),
+            asyncio.create_task(self.canary.run_analysis()),
+            asyncio.create_task(self.drift.run()),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.client.aclose()
+
+    # ---- data plane -------------------------------------------------------------------------------------
+    async def predict(self, request: Request) -> Response:
+        started = time.perf_counter()
+        self.counters.requests += 1
+        try:
+            body = await read_limited_body(request, MAX_BODY_BYTES)
+            response = await self._route(body)
+        except RequestRejected as rejected:
+            response = error_response(rejected.status, rejected.message, _headers("none", "none", 0, False))
+        self.responses.inc(labels={"status": str(response.status_code)})
+        self.latency.observe(time.perf_counter() - started)
+        return response
+
+    async def _route(self, body: bytes) -> Response:
+        drift = self.config.mechanisms.drift
+        if drift.enabled:
+            with contextlib.suppress(ValueError, RecursionError):
+                self.drift.observe(json.loads(body))
+            if drift.fallback_on_drift and self.drift.alert:
+                return self._fallback(body, attempts=0)
+        outcome = await self.proxy.forward(body, self.canary.route_to_canary())
+        last = outcome.last
+        if last is not None and last.status is not None and (outcome.succeeded or last.status < 500):
+            return self._upstream_response(
+                last.status, last.body, last.headers, last.replica, outcome.attempts
+            )
+        if self.config.mechanisms.degradation.enabled:
+            return self._fallback(body, outcome.attempts)
+        return self._failure_response(outcome)
+
+    def _upstream_response(
+        self, status: int, body: bytes, headers: dict[str, str], replica: ReplicaState, attempts: int
+    ) -> Response:
+        version = headers.get("x-model-version") or replica.version or "unknown"
+        return Response(
+            body,
+            status_code=status,
+            media_type=headers.get("content-type", "application/json"),
+            headers=_headers(headers.get("x-served-by", replica.name), version, attempts, False),
+        )
+
+    def _failure_response(self, outcome: ProxyOutcome) -> Response:
+        last = outcome.last
+        if last is not None and last.status is not None:
+            return self._upstream_response(
+                last.status, last.body, last.headers, last.replica, outcome.attempts
+            )
+        status = 504 if outcome.deadline_exceeded else 503
+        summary = "; ".join(outcome.errors[-3:]) or "no replica answered"
+        message = f"{'deadline exceeded' if status == 504 else 'service unavailable'}: {summary}"
+        return error_response(status, message, _headers("none", "none", outcome.attempts, False))
+
+    def _fallback(self, body: bytes, attempts: int) -> Response:
+        """Serve the lite model; invalid bodies still get their 4xx (degraded, never a 500)."""
+        headers = _headers("fallback", LITE_MODEL.name, attempts, True)
+        try:
+            rows = validate_payload(parse_json(body), FALLBACK_MAX_ROWS)
+        except RequestRejected as rejected:
+            return error_response(rejected.status, rejected.message, headers)
+        self.counters.degraded += 1
+        payload = {
+            "predictions": LITE_MODEL.predict(rows),
+            "model_version": LITE_MODEL.name,
+            "replica": "fallback",
+        }
+        return JSONResponse(payload, headers=headers)
+
+    # ---- probes, state and metrics ------------------------------------------------------------------------
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(self, request: Request) -> Response:
+        if self.config.mechanisms.degradation.enabled or any(r.healthy for r in self.stable_replicas):
+            return JSONResponse({"status": "ready"})
+        return error_response(503, "no healthy replica and degradation is off")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "time": time.time(),
+            "profile": self.config.profile,
+            "replicas": [r.describe() for r in self.stable_replicas + self.canary_replicas],
+            "canary": self.canary.describe(),
+            "drift": self.drift.describe(),
+            "mechanisms": self.config.mechanisms.model_dump(),
+            "counters": self.counters.as_dict(),
+        }
+
+    async def admin_state(self, request: Request) -> Response:
+        return JSONResponse(self.state())
+
+    async def metrics(self, request: Request) -> Response:
+        families: list[prometheus.Metric] = [self.responses, self.latency]
+        for name, value in self.counters.as_dict().items():
+            counter = prometheus.Counter(
+                f"chaosdrill_gateway_{name}_total", f"Gateway {name.replace('_', ' ')}."
+            )
+            counter.inc(value)
+            families.append(counter)
+        gauges = {
+            "breaker_state": (
+                "Breaker state per replica: 0 closed, 1 half-open, 2 open.",
+                lambda r: _BREAKER_LEVEL[r.breaker.state],
+            ),
+            "replica_healthy": ("1 when the replica passes health checks.", lambda r: int(r.healthy)),
+            "replica_ejected": ("1 while the replica is ejected as an outlier.", lambda r: int(r.ejected)),
+        }
+        for name, (help_text, read) in gauges.items():
+            gauge = prometheus.Gauge(f"chaosdrill_gateway_{name}", help_text)
+            for replica in self.stable_replicas + self.canary_replicas:
+                gauge.set(
+                    read(replica), {"replica": replica.name, "region": replica.region, "group": replica.group}
+                )
+            families.append(gauge)
+        drift = self.drift.describe()
+        alert = prometheus.Gauge("chaosdrill_gateway_drift_alert", "1 while sustained drift is detected.")
+        alert.set(int(drift["alert"]))
+        families.append(alert)
+        for stat in ("psi", "ks", "ks_pvalue"):
+            gauge = prometheus.Gauge(
+                f"chaosdrill_gateway_drift_{stat}", f"Drift {stat} per feature vs baseline."
+            )
+            for feature, scores in drift["scores"].items():
+                if stat in scores:
+                    gauge.set(scores[stat], {"feature": feature})
+            families.append(gauge)
+        weight = prometheus.Gauge("chaosdrill_gateway_canary_weight", "Share of traffic sent to the canary.")
+        weight.set(
+            self.canary.weight, {"version": self.canary.version or "none", "status": self.canary.status}
+        )
+        families.append(weight)
+        return PlainTextResponse(prometheus.render(families), media_type=prometheus.CONTENT_TYPE)
+
+    # ---- control plane ----------------------------------------------------------------------------------
+    async def _admin_json(self, request: Request) -> dict[str, Any]:
+        body = await read_limited_body(request, 65_536)
+        payload = parse_json(body) if body else {}
+        if not isinstance(payload, dict):
+            raise RequestRejected(400, "admin body must be a JSON object")
+        return payload
+
+    async def _admin(self, request: Request, action: str) -> Response:
+        denied = check_admin_token(request, self.config.admin_token)
+        if denied:
+            return denied
+        try:
+            payload = await self._admin_json(request)
+            if action == "deploy":
+                version, weight = payload.get("version"), payload.get("weight", 0.1)
+                valid_weight = (
+                    isinstance(weight, int | float) and not isinstance(weight, bool) and 0 <= weight <= 1
+                )
+                if not isinstance(version, str) or not valid_weight:
+                    raise RequestRejected(400, 'body must be {"version": str, "weight": 0..1}')
+                await self.canary.deploy(version, float(weight))
+            elif action == "promote":
+                await self.canary.promote()
+            else:
+                await self.canary.rollback(str(payload.get("reason", "manual rollback")))
+        except RequestRejected as rejected:
+            return error_response(rejected.status, rejected.message)
+        except CanaryError as failed:
+            return error_response(409 if "no active canary" in str(failed) else 502, str(failed))
+        return JSONResponse(self.canary.describe())
+
+    async def deploy_canary(self, request: Request) -> Response:
+        return await self._admin(request, "deploy")
+
+    async def promote_canary(self, request: Request) -> Response:
+        return await self._admin(request, "promote")
+
+    async def rollback_canary(self, request: Request) -> Response:
+        return await self._admin(request, "rollback")
+
+
+def create_app(config: GatewayConfig) -> Starlette:
+    gateway = Gateway(config)
+    app = Starlette(
+        routes=[
+            Route("/predict", gateway.predict, methods=["POST"]),
+            Route("/healthz", gateway.healthz),
+            Route("/readyz", gateway.readyz),
+            Route("/metrics", gateway.metrics),
+            Route("/admin/state", gateway.admin_state),
+            Route("/admin/canary", gateway.deploy_canary, methods=["POST"]),
+            Route("/admin/canary/promote", gateway.promote_canary, methods=["POST"]),
+            Route("/admin/canary/rollback", gateway.rollback_canary, methods=["POST"]),
+        ],
+        lifespan=gateway.lifespan,
+    )
+    app.state.gateway = gateway
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    prefix = "CHAOSDRILL_GATEWAY_"
+    add_env_flag(parser, "host", default="127.0.0.1", env_prefix=prefix, help="bind address")
+    add_env_flag(parser, "port", default=8000, type=int, env_prefix=prefix, help="bind port")
+    add_env_flag(parser, "config", default="gateway.json", env_prefix=prefix, help="gateway config JSON")
+    add_env_flag(
+        parser, "admin-token", default=None, env_prefix=prefix, help="overrides admin_token of the config"
+    )
+    args = parser.parse_args(argv)
+    config = load_gateway_config(args.config)
+    if args.admin_token is not None:
+        config = config.model_copy(update={"admin_token": args.admin_token})
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Whole drills through the real CLI: reference stack processes, real Locust, the real proxy.
+
+Each check the harness makes is shown to pass against the resilient stack and to FAIL against a stack
+lacking the mechanism it checks.
+"""
+
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.e2e.drills import REPO, assert_all_gone, run_drill, scenario
+
+pytestmark = pytest.mark.slow
+
+KILL_GPU = {"name": "kill-gpu", "kind": "node-kill", "at": "4s", "target": "gpu-0"}
+KILL_EXPECTATIONS = {"errors": ["rate < 2%"], "recovery_time": [{"fault": "kill-gpu", "max": "3s"}]}
+REPORT_FILES = ["summary.json", "report.md", "report.html", "junit.xml", "events.jsonl", "samples.csv",
+                "plots/latency.png", "plots/errors.png", "plots/traffic_share.png"]  # fmt: skip
+
+
+def test_node_kill_passes_with_failover(tmp_path):
+    run = run_drill(tmp_path, scenario("kill-resilient", [KILL_GPU], KILL_EXPECTATIONS))
+    assert run.code == 0, run.stdout + run.stderr
+    summary = run.summary
+    assert summary["verdict"] == "pass"
+    for name in REPORT_FILES:
+        assert (run.run_dir / name).is_file(), name
+    [fault] = summary["faults"]
+    assert fault["applied_at"] is not None and fault["recovery_s"] <= 3
+    assert summary["traffic_share"].get("gpu-0", 0) < 0.25  # traffic moved off the dead node
+    assert summary["slo"]["requests"] > 100
+    assert_all_gone(run.child_pids())
+
+
+def test_node_kill_fails_without_failover(tmp_path):
+    run = run_drill(tmp_path, scenario("kill-fragile", [KILL_GPU], KILL_EXPECTATIONS, profile="fragile"))
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.summary["verdict"] == "fail"
+    assert not run.expectation("recovery_time: kill-gpu <= 3s")["passed"]
+    assert not run.expectation("errors: rate < 2%")["passed"]
+    assert "FAIL recovery_time: kill-gpu" in run.stdout
+    junit = (run.run_dir / "junit.xml").read_text()
+    assert "<failure" in junit and "kill-gpu" in junit
+    assert_all_gone(run.child_pids())
+
+
+OUTAGE = {
+    "name": "outage",
+    "kind": "down",
+    "at": "3s",
+    "duration": "8s",
+    "target": {"labels": {}, "percent": 100},
+}
+STORM_EXPECTATIONS = {"attempts": ["mean < 1.6"], "attempts{fault:outage}": ["mean < 1.6"]}
+
+
+def test_full_outage_retries_stay_within_budget(tmp_path):
+    run = run_drill(tmp_path, scenario("storm-budget", [OUTAGE], STORM_EXPECTATIONS,
+                                       mechanisms={"degradation": {"enabled": False}}))  # fmt: skip
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.expectation("attempts{fault:outage}: mean < 1.6")["observed"] >= 1
+
+
+def test_full_outage_without_budget_is_a_retry_storm(tmp_path):
+    mechanisms = {"degradation": {"enabled": False}, "retry_budget": {"enabled": False}}
+    run = run_drill(tmp_path, scenario("storm-nobudget", [OUTAGE], STORM_EXPECTATIONS, mechanisms=mechanisms))
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.expectation("attempts{fault:outage}: mean < 1.6")["observed"] >= 1.9
+
+
+SLOW_LINK = {"name": "slow", "kind": "latency", "at": "3s", "duration": "8s", "target": "gpu-1",
+             "params": {"latency": "800ms"}}  # fmt: skip
+SLOW_EXPECTATIONS = {"errors{fault:slow}": ["rate < 2%"], "latency{fault:slow}": ["p(95) < 700ms"]}
+
+
+def test_slow_link_is_routed_around(tmp_path):
+    run = run_drill(tmp_path, scenario("slow-resilient", [SLOW_LINK], SLOW_EXPECTATIONS))
+    assert run.code == 0, run.stdout + run.stderr
+
+
+def test_slow_link_hurts_without_retries(tmp_path):
+    run = run_drill(tmp_path, scenario("slow-fragile", [SLOW_LINK], SLOW_EXPECTATIONS, profile="fragile"))
+    assert run.code == 1, run.stdout + run.stderr
+    assert not run.expectation("errors{fault:slow}: rate < 2%")["passed"]
+
+
+def test_drill_through_an_external_toxiproxy_server(tmp_path):
+    """`toxiproxy: {url: ...}` drives a separately running server, and leaves it as it found it."""
+    argv = [sys.executable, "-m", "harness.cli", "toxiproxy", "serve", "--port", "0"]
+    server = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().split()[-1]
+        data = scenario(
+            "external-proxy", [SLOW_LINK], {"errors{fault:slow}": ["rate < 2%"]}, toxiproxy={"url": url}
+        )
+        run = run_drill(tmp_path, data)
+        assert run.code == 0, run.stdout + run.stderr
+        [fault] = run.summary["faults"]
+        assert fault["applied_at"] and fault["cleared_at"]
+        assert requests.get(f"{url}/proxies", timeout=5).json() == {}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,78 @@
+"""Report fixtures: each synthetic run is rendered once per session (plots take about a second)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from report_data import expectation, make_events, make_faults, make_samples, make_summary, make_windows
+
+from harness.report import write_reports
+from harness.verify.results import RunSummary
+
+
+@dataclass
+class RenderedRun:
+    run_dir: Path
+    summary: RunSummary
+    written: dict[str, Path]
+
+    def text(self, name: str) -> str:
+        return self.written[name].read_text(encoding="utf-8")
+
+
+def _render(
+    tmp_path_factory: pytest.TempPathFactory,
+    summary: RunSummary,
+    samples: pd.DataFrame,
+    windows: pd.DataFrame,
+    events: list[dict[str, object]],
+) -> RenderedRun:
+    run_dir = tmp_path_factory.mktemp(summary.verdict) / "run"
+    return RenderedRun(run_dir, summary, write_reports(run_dir, summary, samples, windows, events))
+
+
+@pytest.fixture(scope="session")
+def passed_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
+    samples, faults = make_samples(), make_faults(latency_recovered=True)
+    expectations = [
+        expectation("recovery kill-gpu", True, "SLI back within SLO 4s after the kill"),
+        expectation("recovery slow-cpu", True, "SLI back within SLO 4s after injection"),
+    ]
+    summary = make_summary("quickstart", expectations, faults, samples)
+    return _render(tmp_path_factory, summary, samples, make_windows(samples), make_events(faults))
+
+
+@pytest.fixture(scope="session")
+def failed_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
+    """A hostile scenario name and explanation: markup and table separators must come out verbatim."""
+    samples, faults = make_samples(), make_faults(latency_recovered=False)
+    expectations = [
+        expectation("recovery kill-gpu", True, "SLI back within SLO 4s after the kill"),
+        expectation("recovery slow-cpu", False, "never recovered: p99 > 250ms | <b>bold</b> & \x1b[31mred"),
+    ]
+    summary = make_summary("drill<script>alert(1)</script>$x_1$", expectations, faults, samples)
+    return _render(tmp_path_factory, summary, samples, make_windows(samples), make_events(faults))
+
+
+@pytest.fixture(scope="session")
+def incomplete_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
+    """Crashed before the load: no samples, no windows, faults only planned; frames without columns."""
+    faults = make_faults(latency_recovered=False)
+    for fault in faults:
+        fault.applied_at = fault.cleared_at = fault.recovery_s = None
+    expectations = [expectation("recovery kill-gpu", False, "fault kill-gpu was never applied")]
+    summary = make_summary(
+        "quickstart",
+        expectations,
+        faults,
+        pd.DataFrame(),
+        incomplete_reason="stack did not become ready within 30s",
+    )
+    events = [
+        {"t": summary.started_at, "event": "run_started"},
+        {"t": summary.started_at + 30.5, "event": "interrupted", "details": "startup timeout"},
+    ]
+    return _render(tmp_path_factory, summary, pd.DataFrame(), pd.DataFrame(), events)
