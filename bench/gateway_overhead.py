@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -78,6 +80,7 @@ async def open_loop(url: str, rate: float, duration_s: float) -> tuple[np.ndarra
 
 
 def main() -> None:
+    load_before = os.getloadavg()
     rate = float(sys.argv[1]) if len(sys.argv) > 1 else 200.0
     duration_s = float(sys.argv[2]) if len(sys.argv) > 2 else 7.0
     replica_port, gateway_port = free_port(), free_port()
@@ -93,9 +96,15 @@ def main() -> None:
         wait_ready(replica_url)
         wait_ready(gateway_url)
         results = {}
+        meters = {
+            name: psutil.Process(p.pid) for name, p in zip(("replica", "gateway"), processes, strict=True)
+        }
         for label, url in (("direct", replica_url), ("gateway", gateway_url)):
+            cpu_before = {name: sum(meter.cpu_times()[:2]) for name, meter in meters.items()}
             latencies, errors = asyncio.run(open_loop(url, rate, duration_s))
+            cpu_ms = {name: (sum(m.cpu_times()[:2]) - cpu_before[name]) * 1000 for name, m in meters.items()}
             results[label] = {
+                "cpu_ms_per_request": {name: ms / (len(latencies) + errors) for name, ms in cpu_ms.items()},
                 "p50_ms": float(np.percentile(latencies, 50)),
                 "p99_ms": float(np.percentile(latencies, 99)),
                 "throughput_rps": len(latencies) / duration_s,
@@ -107,10 +116,12 @@ def main() -> None:
             process.wait()
         Path(handle.name).unlink()
     direct, gateway = results["direct"], results["gateway"]
+    print(f"load average before: {load_before}, after: {os.getloadavg()}")
     for label, numbers in results.items():
+        cpu = ", ".join(f"{name} {ms:.2f}" for name, ms in numbers["cpu_ms_per_request"].items())
         print(
             f"{label:8s} p50 {numbers['p50_ms']:.2f} ms  p99 {numbers['p99_ms']:.2f} ms  "
-            f"{numbers['throughput_rps']:.0f} req/s ok, {numbers['errors']} errors"
+            f"{numbers['throughput_rps']:.0f} req/s ok, {numbers['errors']} errors; CPU ms/request: {cpu}"
         )
     for quantile in ("p50_ms", "p99_ms"):
         added, ratio = gateway[quantile] - direct[quantile], gateway[quantile] / direct[quantile]

@@ -11,8 +11,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 
-COPY docker/stack-requirements.txt /tmp/stack-requirements.txt
-RUN pip install --no-cache-dir --disable-pip-version-check -r /tmp/stack-requirements.txt
+# Where pip cannot reach an index (no network, or TLS interception the image does not trust), the builder
+# puts wheels downloaded on the host into docker/wheels/ and passes PIP_OPTIONS="--no-index --find-links
+# /tmp/build"; the pattern copies nothing when that folder does not exist.
+ARG PIP_OPTIONS=""
+COPY docker/stack-requirements.txt docker/wheel[s] /tmp/build/
+RUN pip install --no-cache-dir --disable-pip-version-check $PIP_OPTIONS -r /tmp/build/stack-requirements.txt \
+    && rm -rf /tmp/build
 
 WORKDIR /app
 COPY stack/ /app/stack/

@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("scenario", type=Path)
     plan.add_argument("--seed", type=int)
 
+    for sub in (run, validate, plan):
+        sub.add_argument(
+            "--set", action="append", default=[], metavar="KEY.PATH=VALUE", dest="overrides",
+            help="override a scenario field, e.g. --set stack.gateway.profile=fragile (repeatable)",
+        )  # fmt: skip
+
     toxiproxy = commands.add_parser("toxiproxy", help="the embedded Toxiproxy-compatible proxy")
     toxiproxy_commands = toxiproxy.add_subparsers(
         dest="toxiproxy_command", required=True, parser_class=_Parser
@@ -64,14 +70,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         from harness.scenario import load_scenario
 
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario, args.overrides)
         print(f"{args.scenario}: OK ({scenario.name}: {len(scenario.faults)} faults)")
         return EXIT_OK
     if args.command == "plan":
         from harness.plan import resolve_plan
         from harness.scenario import load_scenario
 
-        print(resolve_plan(load_scenario(args.scenario), args.seed).describe())
+        print(resolve_plan(load_scenario(args.scenario, args.overrides), args.seed).describe())
         return EXIT_OK
     if args.command == "toxiproxy":
         from faults.toxiproxy.server import serve
@@ -84,7 +90,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from harness.runner import RunOptions, run_drill
 
-    outcome = run_drill(args.scenario, RunOptions(out_dir=args.out, seed=args.seed, backend=args.backend))
+    options = RunOptions(out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides)
+    outcome = run_drill(args.scenario, options)
     summary = outcome.summary
     print(f"{summary.verdict.upper()}: {summary.scenario} — report in {outcome.run_dir}/report.md")
     for expectation in summary.expectations:

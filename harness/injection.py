@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from toxiproxy.proxy import Proxy
 
 from faults.base import Fault
+from faults.deploy import CanaryDeploy
 from faults.network import LinkDown, ToxicFault
 from faults.node import AdminFault, NodeKill
 from harness.plan import PlannedFault
@@ -19,6 +20,7 @@ class StackControl(Protocol):
     """What injectors need from a backend."""
 
     admin_token: str
+    gateway_url: str
 
     def link_proxy(self, node: str) -> Proxy: ...
 
@@ -30,7 +32,9 @@ class StackControl(Protocol):
 
 
 def build_injectors(planned: PlannedFault, stack: StackControl) -> list[Fault]:
-    """One injector per target node."""
+    """One injector per target node; deploy faults act once, on the gateway."""
+    if planned.spec.kind_spec.category == "deploy":
+        return [_deploy_injector(planned, stack)]
     return [_injector(planned, node, stack) for node in planned.targets]
 
 
@@ -39,8 +43,7 @@ def _injector(planned: PlannedFault, node: str, stack: StackControl) -> Fault:
     params = spec.typed_params()
     if spec.kind == "down":
         return LinkDown(stack.link_proxy(node))
-    if spec.kind in kinds.NETWORK_KINDS:
-        assert isinstance(params, kinds.ToxicParams)
+    if isinstance(params, kinds.ToxicParams):
         return ToxicFault(
             stack.link_proxy(node),
             spec.kind,
@@ -49,10 +52,17 @@ def _injector(planned: PlannedFault, node: str, stack: StackControl) -> Fault:
             stream=params.stream,
             toxicity=params.toxicity,
         )
-    if spec.kind == "node-kill":
+    if spec.kind_spec.action == "kill":
         return NodeKill(stack, node, restart=spec.duration is not None)
-    body = {"hang": True} if spec.kind == "node-hang" else admin_fault_body(params)
+    body = {"hang": True} if spec.kind_spec.action == "hang" else admin_fault_body(params)
     return AdminFault(stack.node_admin_url(node), stack.admin_token, node, body)
+
+
+def _deploy_injector(planned: PlannedFault, stack: StackControl) -> Fault:
+    params = planned.spec.typed_params()
+    version = params.version if isinstance(params, kinds.CanaryDeployParams) else "v2-bad"
+    assert isinstance(params, kinds.CanaryDeployParams | kinds.BadDeployParams)
+    return CanaryDeploy(stack.gateway_url, stack.admin_token, version, params.weight)
 
 
 def toxic_attributes(params: Any) -> dict[str, Any]:

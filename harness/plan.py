@@ -46,12 +46,13 @@ class Plan:
         ]
         events: list[tuple[float, str]] = []
         for fault in self.faults:
-            targets = ", ".join(fault.targets)
+            targets = ", ".join(fault.targets) or f"the {fault.spec.kind_spec.category}"
             params = ", ".join(f"{k}={v}" for k, v in fault.spec.params.items())
             detail = f" ({params})" if params else ""
             events.append((fault.start, f"inject {fault.spec.name}: {fault.spec.kind} on {targets}{detail}"))
             if fault.end is not None:
-                events.append((fault.end, f"clear  {fault.spec.name}"))
+                undo = f"restart {targets}" if fault.spec.kind == "node-kill" else "clear"
+                events.append((fault.end, f"{undo} ({fault.spec.name})"))
         events.sort(key=lambda item: item[0])
         lines += [f"  {format_duration(t) if t else '0s':>8}  {text}" for t, text in events]
         lines.append(f"  {format_duration(load.duration):>8}  load stops; remaining faults are cleared")
@@ -62,7 +63,7 @@ def resolve_plan(scenario: Scenario, seed: int | None = None) -> Plan:
     seed = scenario.seed if seed is None else seed
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
     faults = tuple(
-        PlannedFault(f, tuple(_pick_targets(f.target, replicas, f"{seed}:{f.name}")))
+        PlannedFault(f, tuple(_pick_targets(f.target, replicas, f"{seed}:{f.name}")) if f.target else ())
         for f in sorted(scenario.faults, key=lambda f: f.at)
     )
     return Plan(scenario, seed, faults)

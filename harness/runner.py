@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class RunOptions:
     out_dir: Path | None = None
     seed: int | None = None
     backend: str | None = None
+    overrides: list[str] = field(default_factory=list)
     reports_root: Path = Path("reports")
 
 
@@ -151,7 +152,9 @@ class _Drill:
 
     def _report(self, error: str | None) -> RunSummary:
         samples = self._samples()
-        load_summary = self.load.summary() if self.load is not None else {}
+        load = self.scenario.load
+        planned = {"mode": load.mode, "users": load.users, "rate": load.rate, "duration_s": load.duration}
+        load_summary = {**planned, **(self.load.summary() if self.load is not None else {})}
         load_started = self.load_started_at or self.started_at
         faults = list(self.scheduler.records.values())
         verification = verify(

@@ -36,6 +36,7 @@ from stack.proxy import Proxy, ProxyOutcome
 from stack.replicas import ReplicaState
 from stack.retry_budget import RetryBudget
 from stack.routing import Router
+from stack.upstream_client import UpstreamPool
 from stack.validation import RequestRejected, parse_json, validate_payload
 
 MAX_BODY_BYTES = 8 * 1_048_576
@@ -57,9 +58,10 @@ class Gateway:
         self.config = config
         mechanisms = config.mechanisms
         self.counters = GatewayCounters()
-        self.client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128), timeout=None
-        )
+        self.upstream = UpstreamPool()
+        # httpx for the low-rate control traffic (health checks, canary deploys); the data plane uses
+        # the lean UpstreamPool, see stack/upstream_client.py for why.
+        self.client = httpx.AsyncClient(timeout=None)
         transition = self.counters.count_breaker_transition
         self.pools = {
             pool.region: [
@@ -84,7 +86,7 @@ class Gateway:
         self.drift = DriftMonitor(mechanisms.drift)
         self.proxy = Proxy(
             mechanisms,
-            self.client,
+            self.upstream,
             self.router,
             RetryBudget(mechanisms.retry_budget),
             self.canary,
@@ -112,6 +114,7 @@ class Gateway:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.client.aclose()
+            self.upstream.close()
 
     # ---- data plane -------------------------------------------------------------------------------------
     async def predict(self, request: Request) -> Response:

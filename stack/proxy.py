@@ -8,16 +8,13 @@ import random
 import time
 from dataclasses import dataclass, field
 
-import httpx
-
 from stack.canary import CanaryController
 from stack.config import Mechanisms
 from stack.gateway_counters import GatewayCounters
 from stack.replicas import AttemptResult, ReplicaState
 from stack.retry_budget import RetryBudget
 from stack.routing import Router
-
-_FORWARD_HEADERS = {"content-type": "application/json"}
+from stack.upstream_client import UpstreamError, UpstreamPool
 
 
 @dataclass
@@ -38,14 +35,14 @@ class Proxy:
     def __init__(
         self,
         mechanisms: Mechanisms,
-        client: httpx.AsyncClient,
+        upstream: UpstreamPool,
         router: Router,
         budget: RetryBudget,
         canary: CanaryController,
         counters: GatewayCounters,
     ) -> None:
         self._mechanisms = mechanisms
-        self._client = client
+        self._upstream = upstream
         self._router = router
         self._budget = budget
         self._canary = canary
@@ -108,12 +105,10 @@ class Proxy:
         content, headers, error = b"", {}, None
         try:
             async with asyncio.timeout(timeout_s):
-                response = await self._client.post(
-                    f"{replica.config.url}/predict", content=body, headers=_FORWARD_HEADERS
-                )
-            status, content, headers = response.status_code, response.content, dict(response.headers)
+                response = await self._upstream.post(replica.config.url, "/predict", body)
+            status, content, headers = response.status, response.body, response.headers
         except TimeoutError:
             error = f"attempt timed out after {timeout_s * 1000:.0f} ms"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except UpstreamError as exc:
+            error = str(exc)
         return AttemptResult(replica, status, content, headers, error, time.perf_counter() - started)

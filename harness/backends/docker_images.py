@@ -2,7 +2,10 @@
 
 No base image can be pulled here, so the base is debootstrapped from Debian's packages
 (`docker/base/build-base.sh`) and imported; the stack image is then built `FROM` it with `pull=False`.
-Both tags carry a content hash, so an unchanged tree maps to an existing image and a rebuild is a lookup.
+Pip inside the build may not reach an index (here TLS is intercepted with a CA the image does not
+trust), so the requirements' wheels are downloaded on the host, where pip is configured, and shipped in
+the build context. Both tags carry a content hash, so an unchanged tree maps to an existing image and
+a rebuild is a lookup.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+import sys
 import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +31,15 @@ BASE_SCRIPT = "docker/base/build-base.sh"
 BASE_REPOSITORY = "chaosdrill/base"
 STACK_REPOSITORY = "chaosdrill/stack"
 # Exactly what the Dockerfile copies: the image's hash must change when, and only when, these do.
-_CONTEXT_FILES = (DOCKERFILE, "docker/stack-requirements.txt", "faults/__init__.py")
+REQUIREMENTS = "docker/stack-requirements.txt"
+_CONTEXT_FILES = (DOCKERFILE, REQUIREMENTS, "faults/__init__.py")
 _CONTEXT_TREES = ("stack", "faults/toxiproxy")
 _HASH_LENGTH = 12
+_WHEEL_CACHE = Path.home() / ".cache" / "chaosdrill" / "wheels"
+# The base is Debian bookworm: CPython 3.11 on glibc 2.36.
+_WHEEL_TARGET = ["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                 "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux_2_17_x86_64",
+                 "--platform", "manylinux2014_x86_64", "--only-binary=:all:"]  # fmt: skip
 
 Log = Callable[[str], None]
 
@@ -80,22 +90,21 @@ def _exists(client: docker.DockerClient, tag: str) -> bool:
 
 
 def _build_base(tag: str, root: Path) -> None:
-    result = subprocess.run(
-        ["sh", str(root / BASE_SCRIPT), tag], capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["sh", str(root / BASE_SCRIPT), tag], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-5:])
         raise HarnessError(f"building base image {tag} failed (exit {result.returncode}): {tail}")
 
 
 def _build_stack(client: docker.DockerClient, tags: StackImages, root: Path, *, nocache: bool) -> None:
+    wheels = _download_wheels(root)
     try:
         client.images.build(
-            fileobj=_context_tar(root),
+            fileobj=_context_tar(root, wheels),
             custom_context=True,
             dockerfile=DOCKERFILE,
             tag=tags.stack,
-            buildargs={"BASE_IMAGE": tags.base},
+            buildargs={"BASE_IMAGE": tags.base, "PIP_OPTIONS": "--no-index --find-links /tmp/build"},
             labels={"chaosdrill.image": "stack"},
             pull=False,
             nocache=nocache,
@@ -129,11 +138,32 @@ def _digest(entries: list[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:_HASH_LENGTH]
 
 
-def _context_tar(root: Path) -> io.BytesIO:
-    """Only the hashed files: the build never sees (or depends on) anything else in the working tree."""
+def _download_wheels(root: Path) -> Path:
+    """Wheels for the requirements, cached per requirements file so only its first build downloads."""
+    requirements = root / REQUIREMENTS
+    folder = _WHEEL_CACHE / _digest([(REQUIREMENTS, requirements.read_bytes())])
+    if (folder / "complete").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(folder), *_WHEEL_TARGET,
+         "-r", str(requirements)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+        raise HarnessError(f"downloading the stack's wheels failed: {tail}")
+    (folder / "complete").touch()
+    return folder
+
+
+def _context_tar(root: Path, wheels: Path) -> io.BytesIO:
+    """The hashed files and the wheels: the build never sees (or depends on) the rest of the working tree."""
+    entries = _context_entries(root)
+    entries += [(f"docker/wheels/{w.name}", w.read_bytes()) for w in sorted(wheels.glob("*.whl"))]
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in _context_entries(root):
+        for name, data in entries:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mode = 0o644

@@ -58,6 +58,11 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None
 
+    def wait(self, timeout: float) -> int:
+        """Exit code; raises `subprocess.TimeoutExpired` if still running after `timeout`."""
+        assert self.popen is not None
+        return self.popen.wait(timeout)
+
     def kill(self) -> None:
         """SIGKILL, the way a node dies: no chance to drain or say goodbye."""
         if self.alive:
@@ -84,9 +89,9 @@ class ManagedProcess:
             return ""
         return " | ".join(line for line in text.strip().splitlines()[-lines:])
 
-    def exited_error(self, what: str) -> HarnessError:
+    def exited_error(self, what: str, lines: int = 5) -> HarnessError:
         code = self.popen.returncode if self.popen else None
-        tail = self.log_tail()
+        tail = self.log_tail(lines)
         return HarnessError(
             f"{self.name} exited with code {code} {what}" + (f"; last log lines: {tail}" if tail else "")
         )

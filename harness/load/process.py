@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO
 
 import harness
+from harness.backends.processes import ManagedProcess
 from harness.errors import HarnessError
 from harness.load.config import LoadConfig
 from harness.load.files import CONFIG_FILE, LOG_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
@@ -29,8 +26,7 @@ class LoadProcess:
         self.config = config
         self.out_dir = out_dir
         self.startup_timeout_s = startup_timeout_s
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+        self._process: ManagedProcess | None = None
 
     @property
     def samples_path(self) -> Path:
@@ -52,7 +48,7 @@ class LoadProcess:
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process is not None and self._process.alive
 
     def start(self) -> None:
         """Spawn the worker and return once it is ready to send; a worker that dies first raises."""
@@ -61,33 +57,28 @@ class LoadProcess:
             (self.out_dir / stale).unlink(missing_ok=True)
         config_path = self.out_dir / CONFIG_FILE
         config_path.write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
+        self.log_path.unlink(missing_ok=True)
+        pythonpath = os.pathsep.join(filter(None, [str(_REPO_ROOT), os.environ.get("PYTHONPATH")]))
+        self._process = ManagedProcess(
+            "load worker",
             [sys.executable, "-m", "harness.load.worker", str(config_path), str(self.out_dir)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
+            self.log_path,
+            env={"PYTHONPATH": pythonpath},
         )
+        self._process.start()
         self._await_ready()
 
     def _await_ready(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout_s
         while not (self.out_dir / READY_FILE).exists():
-            if self._process.poll() is not None:
-                self._close_log()
-                raise HarnessError(
-                    f"load worker exited with code {self._process.returncode} during start-up:\n"
-                    + self._log_tail()
-                )
+            if not self._process.alive:
+                raise self._process.exited_error("during start-up", lines=_LOG_TAIL_LINES)
             if time.monotonic() > deadline:
                 self.stop()
+                tail = self._process.log_tail(_LOG_TAIL_LINES)
                 raise HarnessError(
-                    f"load worker not ready after {self.startup_timeout_s:g}s:\n" + self._log_tail()
+                    f"load worker not ready after {self.startup_timeout_s:g}s; last log lines: {tail}"
                 )
             time.sleep(0.02)
 
@@ -95,26 +86,12 @@ class LoadProcess:
         """The worker's exit code; raises `subprocess.TimeoutExpired` if it is still running."""
         if self._process is None:
             raise HarnessError("load worker was never started")
-        code = self._process.wait(timeout)
-        self._close_log()
-        return code
+        return self._process.wait(timeout)
 
     def stop(self, grace_s: float = 5) -> None:
         """SIGTERM (the worker flushes and writes load.json), then SIGKILL after `grace_s`; idempotent."""
-        process = self._process
-        if process is not None and process.poll() is None:
-            self._signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(grace_s)
-            except subprocess.TimeoutExpired:
-                self._signal_group(process, signal.SIGKILL)
-                process.wait()
-        self._close_log()
-
-    @staticmethod
-    def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signum)
+        if self._process is not None:
+            self._process.stop(grace_s)
 
     def summary(self) -> dict[str, object]:
         """load.json as the worker wrote it or, if the worker was killed, what the samples still tell."""
@@ -132,13 +109,3 @@ class LoadProcess:
             "not_sent": None,
             "interrupted": True,
         }
-
-    def _log_tail(self) -> str:
-        if not self.log_path.exists():
-            return "(no load.log)"
-        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        return "\n".join(lines[-_LOG_TAIL_LINES:])
-
-    def _close_log(self) -> None:
-        if self._log is not None and not self._log.closed:
-            self._log.close()

@@ -13,11 +13,11 @@ import time
 from typing import ClassVar
 
 import gevent
-from gevent.event import Event
 from geventhttpclient.header import Headers
 from geventhttpclient.response import HTTPConnectionClosed
 from locust import FastHttpUser, constant, task
 from locust.contrib.fasthttp import FastHttpSession, FastResponse
+from locust.exception import StopUser
 
 from harness.load.config import LoadConfig
 from harness.load.payloads import PayloadGenerator
@@ -138,10 +138,10 @@ class OpenLoopSchedule:
 
 
 class _RecordingUser(FastHttpUser):
+    """Users stop themselves (StopUser) when the sending window is over; in-flight requests then drain."""
+
     abstract = True
     recorder: ClassVar[RequestRecorder]
-    finished: ClassVar[Event]
-    """Set when the run's sending window is over; users then idle until the runner quits."""
 
 
 class ClosedLoopUser(_RecordingUser):
@@ -151,8 +151,7 @@ class ClosedLoopUser(_RecordingUser):
     @task
     def send_request(self) -> None:
         if time.time() >= self.deadline:
-            self.finished.wait()
-            return
+            raise StopUser()
         self.recorder.send(self.client, None)
 
 
@@ -165,8 +164,7 @@ class OpenLoopUser(_RecordingUser):
     def send_request(self) -> None:
         t_intended = self.schedule.claim(time.time())
         if t_intended is None:
-            self.finished.wait()
-            return
+            raise StopUser()
         delay = t_intended - time.time()
         if delay > 0:
             gevent.sleep(delay)
@@ -176,7 +174,6 @@ class OpenLoopUser(_RecordingUser):
 def build_user_class(
     config: LoadConfig,
     recorder: RequestRecorder,
-    finished: Event,
     t0: float,
 ) -> tuple[type[_RecordingUser], OpenLoopSchedule | None]:
     """A concrete user class bound to this run (Locust instantiates users from classes, not objects)."""
@@ -184,7 +181,6 @@ def build_user_class(
     common = {
         "abstract": False,
         "recorder": recorder,
-        "finished": finished,
         "network_timeout": config.request_timeout_s,
         "connection_timeout": config.request_timeout_s,
     }

@@ -52,12 +52,11 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     writer = SampleWriter(out_dir / SAMPLES_FILE)
     recorder = RequestRecorder(config, payloads, writer)
     interrupted = Event()
-    finished = Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, interrupted.set)
 
     t0 = max(config.start_at, time.time())
-    user_class, schedule = build_user_class(config, recorder, finished, t0)
+    user_class, schedule = build_user_class(config, recorder, t0)
     environment = Environment(user_classes=[user_class], host=config.target_url)
     runner = environment.create_local_runner()
     flusher = gevent.spawn(_flush_periodically, writer, 0.25)
@@ -77,10 +76,8 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
                 runner.start(config.users, spawn_rate=config.spawn_rate)
         t_end = t0 + config.duration_s
         if started and _sleep_until(t_end, interrupted):
-            finished.set()
             _drain(recorder, t_end + config.request_timeout_s, interrupted)
         stopped_at = time.time()
-        finished.set()
         runner.quit()
     finally:
         flusher.kill()

@@ -238,7 +238,7 @@ def render_plot(name: str, inputs: PlotInputs) -> Figure:
     # parse_math off: user-chosen names are shown verbatim, a `$` must not start TeX.
     ax.set_title(f"{PLOT_TITLES[name]} ({window} windows) — {inputs.summary.scenario}", parse_math=False)
     ax.set_xlabel("time since load start (s)")
-    ax.set_xlim(min(0.0, *(s.start_s for s in inputs.spans)), max(inputs.horizon_s, 1.0))
+    ax.set_xlim(min([0.0, *(s.start_s for s in inputs.spans)]), max(inputs.horizon_s, 1.0))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return figure

@@ -71,7 +71,7 @@ def verdict_reason(summary: RunSummary) -> str:
     if summary.verdict == "fail":
         names = ", ".join(e.name for e in summary.failed)
         return f"{len(summary.failed)} of {total} expectations failed: {names}"
-    return f"all {total} expectations met"
+    return f"all {total} expectations met" if total else "no expectations were defined"
 
 
 def _describe_load(load: dict[str, Any]) -> str:
@@ -160,7 +160,7 @@ def _impact_section(summary: RunSummary, samples: pd.DataFrame, windows: pd.Data
         )
     for fault in summary.faults:
         if fault.error:
-            bullets.append(f"Fault {fault.name} ({fault.kind}) could not be handled: {fault.error}")
+            bullets.append(f"Fault {fault.name} ({fault.kind}) went wrong in the harness: {fault.error}")
         elif _never_recovered(fault):
             bullets.append(f"After fault {fault.name} ({fault.kind}) the SLI never came back within the SLO.")
     for start, end, count in series.missed_slo_spans(windows):

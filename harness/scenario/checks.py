@@ -17,10 +17,18 @@ def check_semantics(scenario: Scenario) -> None:
     for index, fault in enumerate(scenario.faults):
         where = f"faults[{index}] ({fault.name})"
         _check_window(fault, scenario.load.duration, where)
-        try:
-            matching_replicas(fault.target, replicas)
-        except ValueError as exc:
-            raise ValueError(f"{where}.target: {exc}") from None
+        if fault.target is not None:
+            try:
+                candidates = matching_replicas(fault.target, replicas)
+            except ValueError as exc:
+                raise ValueError(f"{where}.target: {exc}") from None
+            not_gpu = [n for n in candidates if replicas[n]["accelerator"] != "gpu"]
+            if fault.kind_spec.gpu_only and not_gpu:
+                raise ValueError(
+                    f"{where}.target: {fault.kind} hits GPU nodes only; {', '.join(not_gpu)} is not one"
+                )
+        if fault.kind_spec.category == "deploy" and scenario.stack.canary_replicas == 0:
+            raise ValueError(f"{where}.kind: {fault.kind} needs stack.canary_replicas >= 1")
     _check_expectations(scenario)
     _check_primary_region(scenario)
 

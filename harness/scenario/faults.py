@@ -1,23 +1,25 @@
-"""The fault kinds a scenario may put on its timeline, with their parameters.
+"""The fault kinds a scenario may put on its timeline, with their parameters and what they target.
 
 Each kind has its own strict parameter model so that `params: {latnecy: 200ms}` is a validation error naming
-the field, not a silently ignored key. Network kinds map one-to-one onto Toxiproxy toxics.
+the field, not a silently ignored key. Network kinds map one-to-one onto Toxiproxy toxics; node kinds act on
+replicas; deploy kinds act on the gateway's canary; `data-drift` acts on the requests the load sends.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from harness.durations import Duration
 
 
-class _Params(BaseModel):
+class FaultParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ToxicParams(_Params):
+class ToxicParams(FaultParams):
     stream: Literal["downstream", "upstream"] = "downstream"
     toxicity: float = Field(1.0, ge=0, le=1)
 
@@ -54,47 +56,98 @@ class LimitDataParams(ToxicParams):
     bytes: PositiveInt
 
 
-class NoParams(_Params):
+class NoParams(FaultParams):
     pass
 
 
-class ErrorBurstParams(_Params):
+class ErrorBurstParams(FaultParams):
     rate: float = Field(1.0, gt=0, le=1)
-    status: int = Field(503, ge=500, le=599)
+    status: int = Field(500, ge=500, le=599)
     message: str = "CUDA error: an illegal memory access was encountered (Xid 79)"
 
 
-class SlowdownParams(_Params):
+class SlowdownParams(FaultParams):
     factor: float = Field(gt=1)
 
 
-class OomParams(_Params):
+class OomParams(FaultParams):
     batch_size: PositiveInt
     """Batches with more rows than this fail like a CUDA out-of-memory error."""
 
 
-NETWORK_KINDS: dict[str, type[_Params]] = {
-    "latency": LatencyParams,
-    "bandwidth": BandwidthParams,
-    "slow_close": SlowCloseParams,
-    "timeout": TimeoutParams,
-    "reset_peer": ResetPeerParams,
-    "slicer": SlicerParams,
-    "limit_data": LimitDataParams,
-    "down": NoParams,
+class CanaryDeployParams(FaultParams):
+    version: Literal["v1", "v2", "v2-bad"] = "v2"
+    weight: float = Field(0.2, gt=0, le=1)
+
+
+class BadDeployParams(FaultParams):
+    weight: float = Field(0.2, gt=0, le=1)
+
+
+DriftTransform = Literal[
+    "mean-shift", "scale", "category-swap", "missing", "out-of-range",
+    "schema-rename", "schema-missing", "schema-extra",
+]  # fmt: skip
+
+
+class DataDriftParams(FaultParams):
+    """How the requests the load sends drift from the baseline during the fault window."""
+
+    transform: DriftTransform
+    features: list[str] = Field(min_length=1)
+    sigma: float = 2.0
+    """mean-shift: shift in baseline standard deviations."""
+    factor: float = Field(3.0, gt=0)
+    """scale: multiply the spread around the mean."""
+    rate: float = Field(0.2, gt=0, le=1)
+    """missing / out-of-range: fraction of rows affected."""
+    ramp: Duration = 0.0
+    """Time to reach full strength; 0 is a sudden change."""
+
+    @model_validator(mode="after")
+    def _unique_features(self) -> DataDriftParams:
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("features: each feature once")
+        return self
+
+
+Category = Literal["network", "node", "deploy", "data"]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    params: type[FaultParams]
+    category: Category
+    open_ended: bool = False
+    """May omit `duration` (a node killed for good, a deploy or drift that stays)."""
+    gpu_only: bool = False
+    """Targets must be GPU nodes; default target: one of them."""
+    action: str = ""
+    """For node kinds: what the replica is asked to do (see `harness.injection`)."""
+
+    @property
+    def targeted(self) -> bool:
+        return self.category in ("network", "node")
+
+
+_NETWORK = {
+    "latency": LatencyParams, "bandwidth": BandwidthParams, "slow_close": SlowCloseParams,
+    "timeout": TimeoutParams, "reset_peer": ResetPeerParams, "slicer": SlicerParams,
+    "limit_data": LimitDataParams, "down": NoParams,
+}  # fmt: skip
+
+FAULT_KINDS: dict[str, KindSpec] = {
+    **{kind: KindSpec(params, "network") for kind, params in _NETWORK.items()},
+    "node-kill": KindSpec(NoParams, "node", open_ended=True, action="kill"),
+    "node-hang": KindSpec(NoParams, "node", action="hang"),
+    "error-burst": KindSpec(ErrorBurstParams, "node", action="errors"),
+    "slowdown": KindSpec(SlowdownParams, "node", action="slowdown"),
+    "gpu-node-kill": KindSpec(NoParams, "node", open_ended=True, gpu_only=True, action="kill"),
+    "gpu-hang": KindSpec(NoParams, "node", gpu_only=True, action="hang"),
+    "gpu-xid": KindSpec(ErrorBurstParams, "node", gpu_only=True, action="errors"),
+    "gpu-throttle": KindSpec(SlowdownParams, "node", gpu_only=True, action="slowdown"),
+    "gpu-oom": KindSpec(OomParams, "node", gpu_only=True, action="oom"),
+    "canary-deploy": KindSpec(CanaryDeployParams, "deploy", open_ended=True),
+    "bad-deploy": KindSpec(BadDeployParams, "deploy", open_ended=True),
+    "data-drift": KindSpec(DataDriftParams, "data", open_ended=True),
 }
-"""Faults on the link between the gateway and a replica, applied through the Toxiproxy API."""
-
-NODE_KINDS: dict[str, type[_Params]] = {
-    "node-kill": NoParams,
-    "node-hang": NoParams,
-    "error-burst": ErrorBurstParams,
-    "slowdown": SlowdownParams,
-    "gpu-oom": OomParams,
-}
-"""Faults on a replica process itself: killed by the backend, or produced by its admin fault hook."""
-
-FAULT_KINDS: dict[str, type[_Params]] = {**NETWORK_KINDS, **NODE_KINDS}
-
-OPEN_ENDED_KINDS = frozenset({"node-kill"})
-"""Kinds that may omit `duration`: a node killed for good is a valid drill (no restart)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -12,8 +14,12 @@ from harness.scenario.checks import check_semantics
 from harness.scenario.model import Scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Parse, validate and cross-check; every problem becomes an `InputError` naming file and field."""
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+    """Parse, apply `--set key.path=value` overrides, validate and cross-check.
+
+    Every problem becomes an `InputError` naming file and field. Overrides let one drill file run against
+    variants of the stack (e.g. `stack.gateway.profile=fragile`) without copies of the file.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -27,6 +33,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError(f"{path}: malformed YAML: {_yaml_reason(exc)}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of scenario fields at the top level")
+    for override in overrides:
+        _apply_override(data, override)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -36,6 +44,34 @@ def load_scenario(path: str | Path) -> Scenario:
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
     return scenario
+
+
+def _apply_override(data: dict[str, Any], override: str) -> None:
+    key, sep, raw = override.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not all(parts):
+        raise InputError(f"--set {override}: expected KEY.PATH=VALUE, e.g. stack.gateway.profile=fragile")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise InputError(f"--set {key}: value is not valid YAML: {_yaml_reason(exc)}") from None
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise InputError(f"--set {key}: {'.'.join(parts[:depth]) or 'top level'} has no item {part}")
+            index: Any = int(part)
+        elif isinstance(node, dict):
+            index = part
+        else:
+            raise InputError(f"--set {key}: {'.'.join(parts[:depth])} is not a mapping or list")
+        if last:
+            node[index] = value
+        else:
+            if isinstance(node, dict) and node.get(index) is None:
+                node[index] = {}
+            node = node[index]
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:

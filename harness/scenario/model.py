@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from harness.durations import Duration, PositiveDuration
-from harness.scenario.faults import FAULT_KINDS, OPEN_ENDED_KINDS
+from harness.scenario.faults import FAULT_KINDS, FaultParams, KindSpec
 from harness.thresholds import Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
 
@@ -195,7 +195,7 @@ class FaultSpec(_Strict):
     kind: str
     at: Duration
     duration: PositiveDuration | None = None
-    target: Annotated[TargetSpec, BeforeValidator(_target_shorthand)]
+    target: Annotated[TargetSpec, BeforeValidator(_target_shorthand)] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     _name = field_validator("name")(_check_name)
@@ -213,7 +213,7 @@ class FaultSpec(_Strict):
         kind = info.data.get("kind")
         if kind in FAULT_KINDS:
             try:
-                FAULT_KINDS[kind].model_validate(params)
+                FAULT_KINDS[kind].params.model_validate(params)
             except ValidationError as exc:
                 # A typo shows up as both an unknown and a missing key; the unknown one says more.
                 error = min(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
@@ -225,17 +225,28 @@ class FaultSpec(_Strict):
         return params
 
     @model_validator(mode="after")
-    def _duration(self) -> FaultSpec:
-        if self.duration is None and self.kind not in OPEN_ENDED_KINDS:
+    def _duration_and_target(self) -> FaultSpec:
+        spec = self.kind_spec
+        if self.duration is None and not spec.open_ended:
             raise ValueError(f"fault kind {self.kind!r} needs a 'duration'")
+        if spec.targeted and self.target is None:
+            if not spec.gpu_only:
+                raise ValueError(f"fault kind {self.kind!r} needs a 'target' (a node name or labels)")
+            self.target = TargetSpec(labels={"accelerator": "gpu"}, count=1)
+        if not spec.targeted and self.target is not None:
+            raise ValueError(f"fault kind {self.kind!r} acts on the {spec.category}, it takes no 'target'")
         return self
+
+    @property
+    def kind_spec(self) -> KindSpec:
+        return FAULT_KINDS[self.kind]
 
     @property
     def end(self) -> float | None:
         return None if self.duration is None else self.at + self.duration
 
-    def typed_params(self) -> BaseModel:
-        return FAULT_KINDS[self.kind].model_validate(self.params)
+    def typed_params(self) -> FaultParams:
+        return self.kind_spec.params.model_validate(self.params)
 
 
 class RecoveryExpectation(_Strict):

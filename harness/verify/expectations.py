@@ -183,12 +183,11 @@ def _fmt(threshold: Threshold, value: float) -> str:
 def _result(
     threshold: Threshold, observed: float | None, passed: bool, explanation: str
 ) -> ExpectationResult:
+    """Fractions are stored as percentages, the unit people read and write them in."""
+    percent = threshold.unit == "ratio"
+    if percent and observed is not None:
+        observed *= 100
+    unit = "%" if percent else threshold.unit
     return ExpectationResult(
-        threshold.name,
-        threshold.metric,
-        observed,
-        threshold.text.strip(),
-        threshold.unit,
-        passed,
-        explanation,
+        threshold.name, threshold.metric, observed, threshold.text.strip(), unit, passed, explanation
     )

@@ -115,3 +115,26 @@ def test_plan_describes_timeline(tmp_path):
     text = resolve_plan(load_scenario(write(tmp_path, VALID))).describe()
     assert "inject slow: latency on cpu-0" in text
     assert "load stops" in text
+
+
+def test_set_overrides_fields_before_validation(tmp_path):
+    path = write(tmp_path, VALID)
+    scenario = load_scenario(path, ["stack.gateway.profile=fragile", "load.users=5", "faults.0.at=3s"])
+    assert scenario.stack.gateway.profile == "fragile"
+    assert scenario.load.users == 5
+    assert scenario.faults[0].at == 3.0
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("stack.gateway.profile", "expected KEY.PATH=VALUE"),
+        ("faults.7.at=1s", "--set faults.7.at: faults has no item 7"),
+        ("name.x=1", "--set name.x: name is not a mapping or list"),
+        ("load.users=[", "--set load.users: value is not valid YAML"),
+        ("stack.gateway.profile=brittle", "stack.gateway.profile: Input should be 'resilient' or 'fragile'"),
+    ],
+)
+def test_bad_overrides(tmp_path, override, message):
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        load_scenario(write(tmp_path, VALID), [override])

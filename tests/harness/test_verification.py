@@ -109,7 +109,8 @@ def test_expectations_pass_and_fail_with_explanations():
         "recovery_time: kill <= 1s": False,
     }
     errors = next(e for e in result.expectations if e.name == "errors: rate < 1%")
-    assert errors.observed == pytest.approx(2 / 30, rel=0.02)
+    assert errors.observed == pytest.approx(100 * 2 / 30, rel=0.02)
+    assert errors.unit == "%"
     assert "NOT met" in errors.explanation and "requests" in errors.explanation
     assert result.traffic_share == pytest.approx({"cpu-0": 0.5, "gpu-0": 0.5})
 

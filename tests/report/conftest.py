@@ -63,6 +63,7 @@ def incomplete_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
     faults = make_faults(latency_recovered=False)
     for fault in faults:
         fault.applied_at = fault.cleared_at = fault.recovery_s = None
+    faults[1].error = "proxy refused the toxic"
     expectations = [expectation("recovery kill-gpu", False, "fault kill-gpu was never applied")]
     summary = make_summary(
         "quickstart",

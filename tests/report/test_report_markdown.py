@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from conftest import RenderedRun
+from report_data import make_samples, make_summary, make_windows
+
+from harness.report import write_reports
 
 
 def _rows(markdown: str, first_cell: str) -> list[list[str]]:
@@ -82,4 +86,18 @@ def test_incomplete_report_says_why_and_that_nothing_was_recorded(incomplete_run
     assert "No requests were recorded" in markdown
     assert "No requests were served." in markdown
     assert _rows(markdown, "kill-gpu")[0][4:7] == ["not applied", "not cleared", "n/a"]
+    assert "- Fault slow-cpu (latency) went wrong in the harness: proxy refused the toxic" in markdown
+    assert _rows(markdown, "slow-cpu")[0][-1] == "proxy refused the toxic"
+    assert "| **slow-cpu** |" in markdown  # highlighted: the fault went wrong
     assert _rows(markdown, "+30.5s") == [["+30.5s", "interrupted", "startup timeout"]]
+
+
+def test_bare_run_without_faults_events_or_expectations(tmp_path: Path) -> None:
+    samples = make_samples()
+    summary = make_summary("bare", [], [], samples)
+    written = write_reports(tmp_path, summary, samples, make_windows(samples), [])
+    markdown = written["report.md"].read_text(encoding="utf-8")
+    assert "**Verdict: PASS** — no expectations were defined" in markdown
+    for note in ("No expectations were evaluated.", "No events were recorded.", "No faults were planned."):
+        assert note in markdown
+    assert "Faults: none." in markdown
