@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+HARNESS_ROLLBACK_REASON = "drill fault window ended"
+
 
 class CanaryDeploy:
     """`POST /admin/canary`; cleared by rolling back whatever canary is still active."""
@@ -42,7 +44,7 @@ class CanaryDeploy:
         if state.get("canary", {}).get("status") == "active":
             httpx.post(
                 f"{self.gateway_url}/admin/canary/rollback",
-                json={"reason": "drill fault window ended"},
+                json={"reason": HARNESS_ROLLBACK_REASON},
                 headers=self.headers,
                 timeout=self.timeout_s,
             ).raise_for_status()

@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = toxiproxy_commands.add_parser("serve", help="serve the Toxiproxy HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8474)
+
+    images = commands.add_parser("images", help="container images for the docker backend")
+    images_commands = images.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
+    build = images_commands.add_parser("build", help="build the base and stack images locally (no registry)")
+    build.add_argument("--force", action="store_true", help="rebuild even if the content hash is unchanged")
+
+    cleanup = commands.add_parser("cleanup", help="remove what docker runs left behind")
+    cleanup.add_argument("--run-id", help="only this run's (default: every chaosdrill run's)")
     return parser
 
 
@@ -84,7 +92,28 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         serve(args.host, args.port)
         return EXIT_OK
+    if args.command == "images":
+        from harness.backends.docker_images import build_images
+
+        tags = build_images(force=args.force)
+        print(f"stack image: {tags.stack} (base {tags.base})")
+        return EXIT_OK
+    if args.command == "cleanup":
+        return _cleanup(args.run_id)
     return _run(args)
+
+
+def _cleanup(run_id: str | None) -> int:
+    from harness.backends.docker_cleanup import remove_labelled
+    from harness.backends.docker_client import docker_client
+
+    result = remove_labelled(docker_client(), run_id)
+    for removed in result.removed:
+        print(f"removed {removed}")
+    if result.failed:
+        raise HarnessError(f"could not remove {len(result.failed)} objects: {'; '.join(result.failed)}")
+    print(f"cleanup: {len(result.removed)} objects removed")
+    return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:

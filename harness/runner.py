@@ -31,6 +31,7 @@ from harness.report import write_reports
 from harness.scenario import Scenario, load_scenario
 from harness.scheduler import FaultScheduler
 from harness.stack_monitor import StackMonitor
+from harness.verify.mechanisms import stack_transitions
 from harness.verify.results import RunSummary
 from harness.verify.verifier import verify
 from stack.model import FEATURE_SCHEMA
@@ -62,11 +63,8 @@ class RunOutcome:
 
 
 def run_drill(scenario_path: Path, options: RunOptions) -> RunOutcome:
-    scenario = load_scenario(scenario_path)
-    if options.backend is not None:
-        scenario = scenario.model_copy(
-            update={"stack": scenario.stack.model_copy(update={"backend": options.backend})}
-        )
+    overrides = [*options.overrides, *([f"stack.backend={options.backend}"] if options.backend else [])]
+    scenario = load_scenario(scenario_path, overrides)
     if scenario.stack.backend != "local":
         raise InputError(
             f"{scenario_path}: stack.backend: the {scenario.stack.backend!r} backend is not available yet"
@@ -157,9 +155,11 @@ class _Drill:
         load_summary = {**planned, **(self.load.summary() if self.load is not None else {})}
         load_started = self.load_started_at or self.started_at
         faults = list(self.scheduler.records.values())
-        verification = verify(
-            self.scenario, samples, load_started, faults, int(load_summary.get("not_sent") or 0)
-        )
+        snapshots = self.monitor.snapshots if self.monitor is not None else []
+        for transition in stack_transitions(snapshots):
+            self.events.emit(**transition)
+        not_sent = int(load_summary.get("not_sent") or 0)
+        verification = verify(self.scenario, samples, load_started, faults, not_sent, snapshots)
         summary = RunSummary(
             scenario=self.scenario.name,
             description=self.scenario.description,

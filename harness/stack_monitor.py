@@ -45,6 +45,7 @@ class StackMonitor:
                 except (httpx.HTTPError, ValueError):
                     state = None
                 if isinstance(state, dict):
+                    state.pop("mechanisms", None)  # static; gateway.json in the run directory has it
                     snapshot = {"polled_at": polled_at, **state}
                     self.snapshots.append(snapshot)
                     out.write(json.dumps(snapshot) + "\n")

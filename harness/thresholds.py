@@ -54,6 +54,18 @@ METRICS: dict[str, MetricSpec] = {
     "errors": MetricSpec(
         frozenset({"rate", "count"}), "fraction", True, help="requests that did not get a 2xx answer"
     ),
+    "client_errors": MetricSpec(
+        frozenset({"rate", "count"}),
+        "fraction",
+        True,
+        help="requests rejected with a 4xx (e.g. schema-drifted input)",
+    ),
+    "server_errors": MetricSpec(
+        frozenset({"rate", "count"}),
+        "fraction",
+        True,
+        help="requests failed with a 5xx, a timeout or a broken connection",
+    ),
     "attempts": MetricSpec(
         frozenset({"mean", "max"}),
         "number",

@@ -27,7 +27,12 @@ CanaryStatus = Literal["none", "active", "rolled_back", "promoted"]
 
 
 class CanaryError(Exception):
-    """A replica refused or failed a version change; the admin call answers 502 with this message."""
+    """A canary operation failed; `status` is what the admin API answers (502: a replica refused or was
+    unreachable; 409: the operation does not fit the current canary status)."""
+
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -95,7 +100,7 @@ class CanaryController:
 
     async def deploy(self, version: str, weight: float) -> None:
         if not self._canary:
-            raise CanaryError("no canary_replicas are configured")
+            raise CanaryError("no canary_replicas are configured", status=409)
         previous = {r.name: await self._set_version(r, version) for r in self._canary}
         if self.status != "active":
             self._previous = previous
@@ -105,14 +110,14 @@ class CanaryController:
 
     async def promote(self) -> None:
         if self.status != "active" or self.version is None:
-            raise CanaryError(f"no active canary to promote (status {self.status})")
+            raise CanaryError(f"no active canary to promote (status {self.status})", status=409)
         for replica in self._stable:
             await self._set_version(replica, self.version)
         self.status, self.weight = "promoted", 0.0
 
     async def rollback(self, reason: str) -> None:
         if self.status != "active":
-            raise CanaryError(f"no active canary to roll back (status {self.status})")
+            raise CanaryError(f"no active canary to roll back (status {self.status})", status=409)
         self.status, self.weight = "rolled_back", 0.0
         self.rolled_back_at, self.reason = time.time(), reason
         self._on_rollback()

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -29,6 +29,7 @@ from stack.cli_env import add_env_flag
 from stack.config import GatewayConfig, load_gateway_config
 from stack.drift import DriftMonitor
 from stack.gateway_counters import GatewayCounters
+from stack.gateway_metrics import render_gateway_metrics
 from stack.health_checks import run_health_checks
 from stack.http_common import check_admin_token, error_response, read_limited_body
 from stack.model import LITE_MODEL
@@ -41,7 +42,6 @@ from stack.validation import RequestRejected, parse_json, validate_payload
 
 MAX_BODY_BYTES = 8 * 1_048_576
 FALLBACK_MAX_ROWS = 1024
-_BREAKER_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
 
 
 def _headers(served_by: str, version: str, attempts: int, degraded: bool) -> dict[str, str]:
@@ -207,46 +207,7 @@ class Gateway:
         return JSONResponse(self.state())
 
     async def metrics(self, request: Request) -> Response:
-        families: list[prometheus.Metric] = [self.responses, self.latency]
-        for name, value in self.counters.as_dict().items():
-            counter = prometheus.Counter(
-                f"chaosdrill_gateway_{name}_total", f"Gateway {name.replace('_', ' ')}."
-            )
-            counter.inc(value)
-            families.append(counter)
-        gauges = {
-            "breaker_state": (
-                "Breaker state per replica: 0 closed, 1 half-open, 2 open.",
-                lambda r: _BREAKER_LEVEL[r.breaker.state],
-            ),
-            "replica_healthy": ("1 when the replica passes health checks.", lambda r: int(r.healthy)),
-            "replica_ejected": ("1 while the replica is ejected as an outlier.", lambda r: int(r.ejected)),
-        }
-        for name, (help_text, read) in gauges.items():
-            gauge = prometheus.Gauge(f"chaosdrill_gateway_{name}", help_text)
-            for replica in self.stable_replicas + self.canary_replicas:
-                gauge.set(
-                    read(replica), {"replica": replica.name, "region": replica.region, "group": replica.group}
-                )
-            families.append(gauge)
-        drift = self.drift.describe()
-        alert = prometheus.Gauge("chaosdrill_gateway_drift_alert", "1 while sustained drift is detected.")
-        alert.set(int(drift["alert"]))
-        families.append(alert)
-        for stat in ("psi", "ks", "ks_pvalue"):
-            gauge = prometheus.Gauge(
-                f"chaosdrill_gateway_drift_{stat}", f"Drift {stat} per feature vs baseline."
-            )
-            for feature, scores in drift["scores"].items():
-                if stat in scores:
-                    gauge.set(scores[stat], {"feature": feature})
-            families.append(gauge)
-        weight = prometheus.Gauge("chaosdrill_gateway_canary_weight", "Share of traffic sent to the canary.")
-        weight.set(
-            self.canary.weight, {"version": self.canary.version or "none", "status": self.canary.status}
-        )
-        families.append(weight)
-        return PlainTextResponse(prometheus.render(families), media_type=prometheus.CONTENT_TYPE)
+        return PlainTextResponse(render_gateway_metrics(self), media_type=prometheus.CONTENT_TYPE)
 
     # ---- control plane ----------------------------------------------------------------------------------
     async def _admin_json(self, request: Request) -> dict[str, Any]:
@@ -256,38 +217,39 @@ class Gateway:
             raise RequestRejected(400, "admin body must be a JSON object")
         return payload
 
-    async def _admin(self, request: Request, action: str) -> Response:
+    async def _admin(self, request: Request, action: Callable[[dict[str, Any]], Awaitable[None]]) -> Response:
         denied = check_admin_token(request, self.config.admin_token)
         if denied:
             return denied
         try:
-            payload = await self._admin_json(request)
-            if action == "deploy":
-                version, weight = payload.get("version"), payload.get("weight", 0.1)
-                valid_weight = (
-                    isinstance(weight, int | float) and not isinstance(weight, bool) and 0 <= weight <= 1
-                )
-                if not isinstance(version, str) or not valid_weight:
-                    raise RequestRejected(400, 'body must be {"version": str, "weight": 0..1}')
-                await self.canary.deploy(version, float(weight))
-            elif action == "promote":
-                await self.canary.promote()
-            else:
-                await self.canary.rollback(str(payload.get("reason", "manual rollback")))
+            await action(await self._admin_json(request))
         except RequestRejected as rejected:
             return error_response(rejected.status, rejected.message)
         except CanaryError as failed:
-            return error_response(409 if "no active canary" in str(failed) else 502, str(failed))
+            return error_response(failed.status, str(failed))
         return JSONResponse(self.canary.describe())
 
+    async def _deploy(self, payload: dict[str, Any]) -> None:
+        version, weight = payload.get("version"), payload.get("weight", 0.1)
+        valid_weight = isinstance(weight, int | float) and not isinstance(weight, bool) and 0 <= weight <= 1
+        if not isinstance(version, str) or not valid_weight:
+            raise RequestRejected(400, 'body must be {"version": str, "weight": 0..1}')
+        await self.canary.deploy(version, float(weight))
+
+    async def _promote(self, payload: dict[str, Any]) -> None:
+        await self.canary.promote()
+
+    async def _rollback(self, payload: dict[str, Any]) -> None:
+        await self.canary.rollback(str(payload.get("reason", "manual rollback")))
+
     async def deploy_canary(self, request: Request) -> Response:
-        return await self._admin(request, "deploy")
+        return await self._admin(request, self._deploy)
 
     async def promote_canary(self, request: Request) -> Response:
-        return await self._admin(request, "promote")
+        return await self._admin(request, self._promote)
 
     async def rollback_canary(self, request: Request) -> Response:
-        return await self._admin(request, "rollback")
+        return await self._admin(request, self._rollback)
 
 
 def create_app(config: GatewayConfig) -> Starlette:

@@ -93,7 +93,7 @@ class Proxy:
             self._canary.record(result)
             if result.error:
                 outcome.errors.append(f"{replica.name}: {result.error}")
-                outcome.deadline_exceeded = result.status is None and remaining <= attempt_s
+                outcome.deadline_exceeded = result.timed_out and remaining <= attempt_s
             if not result.failed:
                 break
         return outcome
@@ -101,14 +101,13 @@ class Proxy:
     async def _attempt(self, replica: ReplicaState, body: bytes, timeout_s: float) -> AttemptResult:
         replica.breaker.on_attempt()
         started = time.perf_counter()
-        status: int | None = None
-        content, headers, error = b"", {}, None
         try:
             async with asyncio.timeout(timeout_s):
                 response = await self._upstream.post(replica.config.url, "/predict", body)
-            status, content, headers = response.status, response.body, response.headers
         except TimeoutError:
             error = f"attempt timed out after {timeout_s * 1000:.0f} ms"
+            return AttemptResult(replica, None, b"", {}, error, time.perf_counter() - started, timed_out=True)
         except UpstreamError as exc:
-            error = str(exc)
-        return AttemptResult(replica, status, content, headers, error, time.perf_counter() - started)
+            return AttemptResult(replica, None, b"", {}, str(exc), time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return AttemptResult(replica, response.status, response.body, response.headers, None, elapsed)

@@ -21,6 +21,7 @@ class AttemptResult:
     headers: dict[str, str]
     error: str | None
     latency_s: float
+    timed_out: bool = False
 
     @property
     def failed(self) -> bool:

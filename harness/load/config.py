@@ -6,6 +6,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness.load.drift import DriftWindow, check_drift_features
+
 
 class LoadConfig(BaseModel):
     """One load run: a closed model (N looping users) or an open model (a target arrival rate).
@@ -30,6 +32,11 @@ class LoadConfig(BaseModel):
     request_timeout_s: float = Field(default=5.0, gt=0)
     late_tolerance_s: float = Field(default=0.01, ge=0)
     think_time_s: float = Field(default=0.0, ge=0)
+    drifts: list[DriftWindow] = Field(default_factory=list)
+    """Injected data drift, applied to rows by their request's intended send time."""
+    replay: str | None = None
+    """CSV or Parquet file whose rows are replayed round-robin instead of drawing from `features`;
+    `features` still names the columns sent and is the baseline drift is measured against."""
 
     @model_validator(mode="after")
     def _mode_has_its_parameter(self) -> Self:
@@ -38,4 +45,11 @@ class LoadConfig(BaseModel):
             raise ValueError("closed load model needs 'users'")
         if self.mode == "open" and self.rate is None:
             raise ValueError("open load model needs 'rate' (requests per second)")
+        return self
+
+    @model_validator(mode="after")
+    def _drifts_fit_the_schema(self) -> Self:
+        """A drift on a feature the schema lacks, or of the wrong type, would silently change nothing."""
+        for drift in self.drifts:
+            check_drift_features(drift, self.features)
         return self

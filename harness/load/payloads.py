@@ -1,19 +1,23 @@
-"""Deterministic request bodies drawn from a scenario's feature schema.
+"""Deterministic request bodies drawn from a scenario's feature schema (or replayed from a file).
 
-Bodies are drawn in vectorised chunks and serialised once, so that generating payloads costs the load
-worker next to nothing per request (the worker's CPU is the measuring instrument). The same seed always
-yields the same sequence of bodies, which makes drills reproducible.
+Rows are drawn in vectorised chunks, so that generating payloads costs the load worker next to nothing per
+request (the worker's CPU is the measuring instrument). The same seed (and the same send times, when the
+data drifts) always yields the same sequence of bodies, which makes drills reproducible.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import deque
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from harness.load.drift import DriftWindow
+from harness.load.drift_rows import RowDrifter
 
 
 class FeatureSchemaError(ValueError):
@@ -49,11 +53,38 @@ def _check_feature(feature: Mapping[str, Any]) -> None:
         raise FeatureSchemaError(f"feature {name!r} has unknown type {kind!r} (numeric or categorical)")
 
 
-class PayloadGenerator:
-    """Yields serialised `{"instances": [...]}` bodies, one per request, from a seeded numpy Generator.
+def sample_columns(
+    features: Sequence[Mapping[str, Any]], rng: np.random.Generator, rows: int
+) -> dict[str, list[Any]]:
+    """Draw `rows` values per feature (column-wise, so numpy does the work in one call each)."""
+    columns: dict[str, list[Any]] = {}
+    for feature in features:
+        if feature["type"] == "numeric":
+            values = rng.normal(feature["mean"], feature["std"], size=rows)
+            if feature.get("min") is not None or feature.get("max") is not None:
+                values = np.clip(values, feature.get("min"), feature.get("max"))
+            columns[feature["name"]] = values.tolist()
+        else:
+            picks = rng.choice(len(feature["categories"]), size=rows, p=feature.get("probs"))
+            columns[feature["name"]] = [feature["categories"][i] for i in picks.tolist()]
+    return columns
 
-    Subclasses that make the data drift over time override `draw_columns`; everything else (chunking,
-    serialisation, determinism) stays here.
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """One request: the body to send and, for the sent-features log, what each of its rows carried."""
+
+    body: bytes
+    rows: list[tuple[Any, ...]]
+    """Per row, the values in schema order; None where the row sent no value (null, renamed, dropped)."""
+
+
+class PayloadGenerator:
+    """Yields `{"instances": [...]}` bodies, one per request, drawn from a seeded numpy Generator or
+    replayed round-robin from a file's rows, with drift windows applied at each request's send time.
+
+    Baseline rows are prepared in chunks (vectorised draws); drift is applied per request, so a chunk
+    prepared before a window opened still drifts from the first request sent inside it.
     """
 
     def __init__(
@@ -62,43 +93,48 @@ class PayloadGenerator:
         seed: int,
         rows_per_request: int,
         chunk_requests: int = 64,
+        drifts: Sequence[DriftWindow] = (),
+        replay: Sequence[tuple[Any, ...]] | None = None,
     ) -> None:
         if not features:
             raise FeatureSchemaError("the feature schema is empty")
         for feature in features:
             _check_feature(feature)
         self.features = [dict(feature) for feature in features]
+        self.names = [feature["name"] for feature in self.features]
         self.rows_per_request = rows_per_request
         self.chunk_requests = chunk_requests
         self._rng = np.random.default_rng(seed)
-        self._ready: deque[bytes] = deque()
+        self._replay = replay
+        self._replay_next = 0
+        self._drifter = RowDrifter(self.features, drifts, seed) if drifts else None
+        self._rows: list[tuple[Any, ...]] = []
+        self._draws: list[list[float]] = []
+        self._next = 0
+
+    def next_payload(self, t: float) -> Payload:
+        """The next request's body and rows, drifted as the windows active at send time `t` say."""
+        start, stop = self._next, self._next + self.rows_per_request
+        if stop > len(self._rows):
+            self._refill()
+            start, stop = 0, self.rows_per_request
+        self._next = stop
+        rows = self._rows[start:stop]
+        instances = [dict(zip(self.names, row, strict=True)) for row in rows]
+        if self._drifter is not None and self._drifter.apply(instances, self._draws[start:stop], t):
+            rows = [tuple(instance.get(name) for name in self.names) for instance in instances]
+        return Payload(json.dumps({"instances": instances}, separators=(",", ":")).encode(), rows)
 
     def next_body(self) -> bytes:
-        """The JSON body for the next request."""
-        if not self._ready:
-            self._ready.extend(self._serialise_chunk())
-        return self._ready.popleft()
+        """The JSON body for the next request, sent now."""
+        return self.next_payload(time.time()).body
 
-    def draw_columns(self, rows: int) -> dict[str, list[Any]]:
-        """Draw `rows` values per feature (column-wise, so numpy does the work in one call each)."""
-        columns: dict[str, list[Any]] = {}
-        for feature in self.features:
-            if feature["type"] == "numeric":
-                values = self._rng.normal(feature["mean"], feature["std"], size=rows)
-                if feature.get("min") is not None or feature.get("max") is not None:
-                    values = np.clip(values, feature.get("min"), feature.get("max"))
-                columns[feature["name"]] = values.tolist()
-            else:
-                picks = self._rng.choice(len(feature["categories"]), size=rows, p=feature.get("probs"))
-                columns[feature["name"]] = [feature["categories"][i] for i in picks.tolist()]
-        return columns
-
-    def _serialise_chunk(self) -> list[bytes]:
-        columns = self.draw_columns(self.chunk_requests * self.rows_per_request)
-        names = list(columns)
-        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        size = self.rows_per_request
-        return [
-            json.dumps({"instances": rows[start : start + size]}, separators=(",", ":")).encode()
-            for start in range(0, len(rows), size)
-        ]
+    def _refill(self) -> None:
+        count = self.chunk_requests * self.rows_per_request
+        if self._replay is None:
+            self._rows = list(zip(*sample_columns(self.features, self._rng, count).values(), strict=True))
+        else:
+            self._rows = [self._replay[(self._replay_next + i) % len(self._replay)] for i in range(count)]
+            self._replay_next = (self._replay_next + count) % len(self._replay)
+        self._draws = self._drifter.draws(count) if self._drifter is not None else []
+        self._next = 0

@@ -12,7 +12,14 @@ import harness
 from harness.backends.processes import ManagedProcess
 from harness.errors import HarnessError
 from harness.load.config import LoadConfig
-from harness.load.files import CONFIG_FILE, LOG_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
+from harness.load.files import (
+    CONFIG_FILE,
+    FEATURES_FILE,
+    LOG_FILE,
+    READY_FILE,
+    SAMPLES_FILE,
+    SUMMARY_FILE,
+)
 from harness.load.samples import read_samples
 
 _REPO_ROOT = Path(harness.__file__).resolve().parent.parent
@@ -31,6 +38,11 @@ class LoadProcess:
     @property
     def samples_path(self) -> Path:
         return self.out_dir / SAMPLES_FILE
+
+    @property
+    def features_path(self) -> Path:
+        """features.csv: every instance sent (see `harness.load.features_log.read_features`)."""
+        return self.out_dir / FEATURES_FILE
 
     @property
     def log_path(self) -> Path:

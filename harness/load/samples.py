@@ -6,15 +6,14 @@ exact times, status and the gateway's headers, and it needs them even if the wor
 
 from __future__ import annotations
 
-import csv
 import io
-import time
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import TextIO
 
 import pandas as pd
+
+from harness.load.csvstream import CsvStream, complete_lines
 
 SAMPLE_COLUMNS: tuple[str, ...] = (
     "t_intended",
@@ -50,33 +49,14 @@ class Sample:
     late: int
 
 
-class SampleWriter:
-    """Appends samples as CSV rows and flushes at least every `flush_every_s`, so a crash loses little."""
+class SampleWriter(CsvStream):
+    """samples.csv: one row per request, flushed at least every `flush_every_s`."""
 
     def __init__(self, path: Path, flush_every_s: float = 0.5) -> None:
-        self._file: TextIO = path.open("w", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._file)
-        self._csv.writerow(SAMPLE_COLUMNS)
-        self._file.flush()
-        self._flush_every_s = flush_every_s
-        self._last_flush = time.monotonic()
-        self.rows = 0
+        super().__init__(path, SAMPLE_COLUMNS, flush_every_s)
 
     def write(self, sample: Sample) -> None:
-        self._csv.writerow(_row(sample))
-        self.rows += 1
-        if time.monotonic() - self._last_flush >= self._flush_every_s:
-            self.flush()
-
-    def flush(self) -> None:
-        """Push buffered rows to the OS; called by `write` when due and by a ticker when traffic stops."""
-        if not self._file.closed:
-            self._file.flush()
-        self._last_flush = time.monotonic()
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+        self.write_rows((_row(sample),))
 
 
 def _row(sample: Sample) -> Sequence[object]:
@@ -86,8 +66,7 @@ def _row(sample: Sample) -> Sequence[object]:
 
 def read_samples(path: Path) -> pd.DataFrame:
     """Load a sample file; a last line cut short by a killed writer is dropped instead of failing."""
-    data = path.read_bytes() if path.exists() else b""
-    complete = data[: data.rfind(b"\n") + 1]
+    complete = complete_lines(path)
     if not complete:
         return pd.DataFrame({column: pd.Series(dtype=_dtype(column)) for column in SAMPLE_COLUMNS})
     frame = pd.read_csv(

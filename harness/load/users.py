@@ -20,6 +20,7 @@ from locust.contrib.fasthttp import FastHttpSession, FastResponse
 from locust.exception import StopUser
 
 from harness.load.config import LoadConfig
+from harness.load.features_log import FeatureLog
 from harness.load.payloads import PayloadGenerator
 from harness.load.samples import Sample, SampleWriter
 
@@ -69,29 +70,39 @@ def _int_or_zero(value: str) -> int:
 class RequestRecorder:
     """Sends one request per call and writes its sample; keeps the counts that go into load.json."""
 
-    def __init__(self, config: LoadConfig, payloads: PayloadGenerator, writer: SampleWriter) -> None:
+    def __init__(
+        self, config: LoadConfig, payloads: PayloadGenerator, writer: SampleWriter, features_log: FeatureLog
+    ) -> None:
         self._path = config.path
         self._late_tolerance_s = config.late_tolerance_s
         self._payloads = payloads
         self._writer = writer
+        self._features_log = features_log
         self.sent = 0
         self.completed = 0
         self.late = 0
         self.in_flight = 0
 
     def send(self, client: FastHttpSession, t_intended: float | None) -> None:
-        """POST one body; `t_intended` is None in the closed model (latency then counts from the send)."""
-        body = self._payloads.next_body()
+        """POST one body; `t_intended` is None in the closed model (latency then counts from the send).
+
+        The body is drifted by the intended time, and its rows are logged before the request goes out, so
+        features.csv holds every instance sent even if the worker dies with requests in flight.
+        """
         t_start = time.time()
+        origin = t_start if t_intended is None else t_intended
+        payload = self._payloads.next_payload(origin)
+        self._features_log.write(origin, payload.rows)
         self.sent += 1
         self.in_flight += 1
         try:
-            response: FastResponse = client.request("POST", self._path, data=body, headers=_JSON_HEADERS)
+            response: FastResponse = client.request(
+                "POST", self._path, data=payload.body, headers=_JSON_HEADERS
+            )
         finally:
             self.in_flight -= 1
         t_done = time.time()
         self.completed += 1
-        origin = t_start if t_intended is None else t_intended
         late = int(t_start - origin > self._late_tolerance_s)
         self.late += late
         status = int(response.status_code or 0)

@@ -19,9 +19,13 @@ from gevent.event import Event
 from locust.env import Environment
 from locust.log import setup_logging
 
+from harness.errors import HarnessError
 from harness.load.config import LoadConfig
-from harness.load.files import READY_FILE, SAMPLES_FILE, SUMMARY_FILE
-from harness.load.payloads import PayloadGenerator
+from harness.load.csvstream import CsvStream
+from harness.load.features_log import FeatureLog
+from harness.load.files import FEATURES_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
+from harness.load.payloads import FeatureSchemaError, PayloadGenerator
+from harness.load.replay import load_replay
 from harness.load.samples import SampleWriter
 from harness.load.users import RequestRecorder, build_user_class
 
@@ -39,18 +43,28 @@ def _drain(recorder: RequestRecorder, deadline: float, interrupted: Event) -> No
         gevent.sleep(_POLL_S)
 
 
-def _flush_periodically(writer: SampleWriter, period_s: float) -> None:
+def _flush_periodically(streams: list[CsvStream], period_s: float) -> None:
     while True:
         gevent.sleep(period_s)
-        writer.flush()
+        for stream in streams:
+            stream.flush()
+
+
+def _payloads(config: LoadConfig) -> PayloadGenerator:
+    """Raises (HarnessError, FeatureSchemaError) before the worker reports ready: bad input never loads."""
+    replay = load_replay(config.replay, config.features) if config.replay is not None else None
+    return PayloadGenerator(
+        config.features, config.seed, config.rows_per_request, drifts=config.drifts, replay=replay
+    )
 
 
 def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     """Drive the load and return the run summary written to load.json."""
     setup_logging("INFO")
-    payloads = PayloadGenerator(config.features, config.seed, config.rows_per_request)
+    payloads = _payloads(config)
     writer = SampleWriter(out_dir / SAMPLES_FILE)
-    recorder = RequestRecorder(config, payloads, writer)
+    features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names)
+    recorder = RequestRecorder(config, payloads, writer, features_log)
     interrupted = Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, interrupted.set)
@@ -59,7 +73,7 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     user_class, schedule = build_user_class(config, recorder, t0)
     environment = Environment(user_classes=[user_class], host=config.target_url)
     runner = environment.create_local_runner()
-    flusher = gevent.spawn(_flush_periodically, writer, 0.25)
+    flusher = gevent.spawn(_flush_periodically, [writer, features_log], 0.25)
     ready_tmp = out_dir / f"{READY_FILE}.tmp"
     ready_tmp.write_text(f"{t0:.6f}\n", encoding="utf-8")
     os.replace(ready_tmp, out_dir / READY_FILE)  # atomic: the harness never reads a half-written time
@@ -81,8 +95,9 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
         runner.quit()
     finally:
         flusher.kill()
-        writer.flush()
-        writer.close()
+        for stream in (writer, features_log):
+            stream.flush()
+            stream.close()
 
     not_sent = max(0, schedule.due(stopped_at) - recorder.sent) if schedule is not None else 0
     return {
@@ -103,7 +118,11 @@ def main(argv: list[str]) -> int:
         return 2
     config = LoadConfig.model_validate_json(Path(argv[0]).read_text(encoding="utf-8"))
     out_dir = Path(argv[1])
-    summary = run(config, out_dir)
+    try:
+        summary = run(config, out_dir)
+    except (HarnessError, FeatureSchemaError) as exc:  # bad input: one clear line for the harness to relay
+        print(f"load worker: {exc}", file=sys.stderr, flush=True)
+        return 2
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"load worker done: {json.dumps(summary)}", flush=True)
     return 0

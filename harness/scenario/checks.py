@@ -6,8 +6,10 @@ that matches no replica, an expectation about a fault that does not exist.
 
 from __future__ import annotations
 
+from harness.scenario.faults import DataDriftParams
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.thresholds import Scope
+from stack.model import FEATURE_SCHEMA
 
 
 def check_semantics(scenario: Scenario) -> None:
@@ -27,6 +29,8 @@ def check_semantics(scenario: Scenario) -> None:
                 raise ValueError(
                     f"{where}.target: {fault.kind} hits GPU nodes only; {', '.join(not_gpu)} is not one"
                 )
+        if fault.kind == "data-drift":
+            _check_drift_features(fault, where)
         if fault.kind_spec.category == "deploy" and scenario.stack.canary_replicas == 0:
             raise ValueError(f"{where}.kind: {fault.kind} needs stack.canary_replicas >= 1")
     _check_expectations(scenario)
@@ -48,6 +52,26 @@ def matching_replicas(target: TargetSpec, replicas: dict[str, dict[str, str]]) -
     return names
 
 
+_NUMERIC_TRANSFORMS = frozenset({"mean-shift", "scale", "out-of-range"})
+
+
+def _check_drift_features(fault: FaultSpec, where: str) -> None:
+    """Drift only makes sense on features the requests carry, and of the right type for the transform."""
+    params = fault.typed_params()
+    assert isinstance(params, DataDriftParams)
+    schema = {f["name"]: f["type"] for f in FEATURE_SCHEMA}
+    for feature in params.features:
+        if feature not in schema:
+            raise ValueError(
+                f"{where}.params.features: unknown feature {feature!r} (features: {', '.join(schema)})"
+            )
+        wanted = "numeric" if params.transform in _NUMERIC_TRANSFORMS else "categorical"
+        if params.transform in _NUMERIC_TRANSFORMS | {"category-swap"} and schema[feature] != wanted:
+            raise ValueError(
+                f"{where}.params.features: {params.transform} needs {wanted} features; {feature} is not"
+            )
+
+
 def _check_fault_names(scenario: Scenario) -> None:
     seen: set[str] = set()
     for index, fault in enumerate(scenario.faults):
@@ -65,14 +89,28 @@ def _check_window(fault: FaultSpec, load_duration: float, where: str) -> None:
         )
 
 
+_STRUCTURED_EXPECTATIONS = {
+    "recovery_time": None,
+    "drift_detected": ("data",),
+    "rollback": ("deploy",),
+    "breaker_opened": ("node", "network"),
+}
+"""Structured expectations and the fault categories each may refer to (None: any)."""
+
+
 def _check_expectations(scenario: Scenario) -> None:
-    faults = {f.name for f in scenario.faults}
-    for index, recovery in enumerate(scenario.expectations.recovery_time):
-        if recovery.fault not in faults:
-            raise ValueError(
-                f"expectations.recovery_time[{index}].fault: no fault named {recovery.fault!r}"
-                f" (faults: {', '.join(sorted(faults)) or 'none'})"
-            )
+    faults = {f.name: f for f in scenario.faults}
+    for key, categories in _STRUCTURED_EXPECTATIONS.items():
+        for index, expectation in enumerate(getattr(scenario.expectations, key)):
+            where = f"expectations.{key}[{index}].fault"
+            fault = faults.get(expectation.fault)
+            if fault is None:
+                known = ", ".join(sorted(faults)) or "none"
+                raise ValueError(f"{where}: no fault named {expectation.fault!r} (faults: {known})")
+            if categories and fault.kind_spec.category not in categories:
+                raise ValueError(
+                    f"{where}: {key} applies to {' or '.join(categories)} faults, not {fault.kind}"
+                )
     for threshold in scenario.expectations.thresholds():
         if threshold.scope.kind == "fault" and threshold.scope.fault not in faults:
             raise ValueError(f"expectations.{threshold.metric}{threshold.scope.label()}: no such fault")

@@ -140,6 +140,9 @@ class SloSpec(_Strict):
     window: PositiveDuration = 1.0
     recovery_windows: PositiveInt = 3
     """Consecutive good windows required before a fault counts as recovered."""
+    degraded_is_good: bool = False
+    """Whether answers from the gateway's fallback model count as good service in SLO windows. Off by
+    default: graceful degradation keeps users answered, but a stack is not recovered while it degrades."""
 
     @field_validator("latency")
     @classmethod
@@ -254,14 +257,40 @@ class RecoveryExpectation(_Strict):
     max: PositiveDuration
 
 
+class DriftDetectedExpectation(_Strict):
+    """The stack's drift monitor alerts within `within` of a `data-drift` fault, and never before it."""
+
+    fault: str
+    within: PositiveDuration
+
+
+class RollbackExpectation(_Strict):
+    """The stack rolls a deployed canary back within `within`; afterwards it serves no canary traffic."""
+
+    fault: str
+    within: PositiveDuration
+    max_canary_requests: PositiveInt | None = None
+    """Bound on requests answered by the canary version (the users the bad version hurt)."""
+
+
+class BreakerOpenedExpectation(_Strict):
+    """The gateway's circuit breaker for a faulted node opens within `within` of the fault."""
+
+    fault: str
+    within: PositiveDuration
+
+
 class Expectations(BaseModel):
     """`metric[{scope}]: [threshold, ...]` like k6, plus structured `recovery_time` entries."""
 
     model_config = ConfigDict(extra="allow")
 
     recovery_time: list[RecoveryExpectation] = Field(default_factory=list)
+    drift_detected: list[DriftDetectedExpectation] = Field(default_factory=list)
+    rollback: list[RollbackExpectation] = Field(default_factory=list)
+    breaker_opened: list[BreakerOpenedExpectation] = Field(default_factory=list)
 
-    @field_validator("recovery_time", mode="before")
+    @field_validator("recovery_time", "drift_detected", "rollback", "breaker_opened", mode="before")
     @classmethod
     def _single_to_list(cls, value: object) -> object:
         return [value] if isinstance(value, dict) else value

@@ -106,9 +106,17 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
     return _aggregate(samples, metric, threshold), context
 
 
+_FLAGS = {
+    "errors": lambda s: s["ok"] == 0,
+    "degraded": lambda s: s["degraded"] == 1,
+    "client_errors": lambda s: s["error"] == "http_4xx",
+    "server_errors": lambda s: (s["ok"] == 0) & (s["error"] != "http_4xx"),
+}
+
+
 def _aggregate(samples: pd.DataFrame, metric: str, threshold: Threshold) -> float:
-    if metric in ("errors", "degraded"):
-        flags = (samples["ok"] == 0) if metric == "errors" else (samples["degraded"] == 1)
+    if metric in _FLAGS:
+        flags = _FLAGS[metric](samples)
         return float(flags.sum()) if threshold.aggregation == "count" else float(flags.mean())
     values = samples["latency_ms" if metric == "latency" else "attempts"].to_numpy(dtype=float)
     if threshold.aggregation == "p":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from harness.scenario.model import Scenario
 from harness.verify.expectations import Measurements, evaluate
+from harness.verify.mechanisms import evaluate_mechanisms
 from harness.verify.recovery import recovery_time
 from harness.verify.results import ExpectationResult, FaultRecord, SloFigures
 from harness.verify.windows import FaultWindow, window_slis, with_relative_time
@@ -29,6 +31,7 @@ def verify(
     load_started_at: float,
     faults: list[FaultRecord],
     not_sent: int = 0,
+    snapshots: list[dict[str, Any]] | None = None,
 ) -> Verification:
     """Fill in each fault's recovery time (in place) and evaluate every expectation."""
     duration = scenario.load.duration
@@ -53,7 +56,8 @@ def verify(
         samples=samples,
         windows=windows,
         slo=slo_figures(scenario, samples, windows),
-        expectations=evaluate(scenario, measurements),
+        expectations=evaluate(scenario, measurements)
+        + evaluate_mechanisms(scenario, snapshots or [], faults, samples),
         traffic_share=traffic_share(samples),
     )
 

@@ -14,6 +14,8 @@ import pandas as pd
 
 from harness.scenario.model import SloSpec
 
+# `ok` counts requests served as the SLO means it: 2xx, and not from the fallback model unless
+# `slo.degraded_is_good`; `success_ratio` is ok / requests.
 WINDOW_COLUMNS = [
     "start_s",
     "end_s",
@@ -61,7 +63,10 @@ def window_slis(
     for i, start in enumerate(starts):
         window = in_range[index == i]
         requests = len(window)
-        ok = int(window["ok"].sum()) if requests else 0
+        served = window["ok"] == 1
+        if not slo.degraded_is_good:
+            served &= window["degraded"] == 0
+        ok = int(served.sum())
         latency = window["latency_ms"].to_numpy(dtype=float)
         success = ok / requests if requests else float("nan")
         p_slo = float(np.percentile(latency, percentile)) if requests else float("nan")

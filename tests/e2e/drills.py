@@ -112,3 +112,10 @@ def _cmdline(pid: int) -> str:
         return " ".join(psutil.Process(pid).cmdline())
     except psutil.Error:
         return "?"
+
+
+def run_scenario_file(tmp_path: Path, name: str, *args: str, timeout: float = 180) -> Run:
+    """Run a drill file shipped in scenarios/ exactly as a user would."""
+    run_dir = tmp_path / "run"
+    result = chaosdrill("run", str(REPO / "scenarios" / name), "--out", str(run_dir), *args, timeout=timeout)
+    return Run(result.returncode, result.stdout, result.stderr, run_dir)

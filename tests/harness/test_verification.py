@@ -122,3 +122,16 @@ def test_unmeasurable_expectation_fails():
     assert [e.passed for e in result.expectations] == [False, False]
     assert "could not be measured" in result.expectations[0].explanation
     assert "boom" in result.expectations[1].explanation
+
+
+def test_degraded_answers_are_not_good_service_unless_the_slo_says_so():
+    samples = synthetic_samples(outage=(10.0, 10.0))
+    samples.loc[(samples["t_intended"] >= T0 + 10) & (samples["t_intended"] < T0 + 15), "degraded"] = 1
+    faults = [fault()]
+    verify(scenario(), samples, T0, faults)
+    assert faults[0].recovery_s == pytest.approx(5.0, abs=1.0)
+    lenient = scenario().model_copy(deep=True)
+    lenient.slo.degraded_is_good = True
+    faults = [fault()]
+    verify(lenient, samples, T0, faults)
+    assert faults[0].recovery_s == 0.0

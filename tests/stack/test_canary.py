@@ -64,3 +64,17 @@ def test_bad_canary_stays_with_analysis_off(stack: StackLauncher) -> None:
     assert 0.1 * len(responses) <= len(served_by_canary) <= 0.3 * len(responses)
     assert any(r.status_code == 500 for r in served_by_canary)
     assert admin(gateway.url, "/admin/canary/rollback").json()["status"] == "rolled_back"
+
+
+def test_good_canary_is_promoted_to_the_stable_pool(stack: StackLauncher) -> None:
+    stable, canary = stack.model_servers([{"name": "stable-0"}, {"name": "canary-0"}])
+    config = {"pools": pools(east=[stable]), "canary_replicas": [replica_entry(canary)]}
+    gateway = stack.gateway(config)
+    assert admin(gateway.url, "/admin/canary/promote").status_code == 409
+    assert admin(gateway.url, "/admin/canary", {"version": "v2", "weight": 0.5}).status_code == 200
+    assert admin(gateway.url, "/admin/canary/promote").json()["status"] == "promoted"
+    assert httpx.get(f"{stable.url}/info").json()["version"] == "v2"
+    responses = send_requests(gateway.url, [baseline_body(seed=s) for s in range(10)])
+    assert {(r.headers["X-Served-By"], r.headers["X-Model-Version"]) for r in responses} == {
+        ("stable-0", "v2")
+    }

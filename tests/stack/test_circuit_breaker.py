@@ -30,6 +30,8 @@ def test_breaker_opens_then_half_opens_then_closes(stack: StackLauncher) -> None
     assert [_predict(gateway.url).status_code for _ in range(3)] == [503] * 3
     opened_at = time.monotonic()
     assert replica_state(gateway.url, "gpu-0")["breaker"] == "open"
+    metrics = httpx.get(f"{gateway.url}/metrics").text
+    assert 'chaosdrill_gateway_breaker_state{group="stable",region="east",replica="gpu-0"} 2.0' in metrics
     fast_fail = _predict(gateway.url)
     assert fast_fail.status_code == 503 and fast_fail.headers["X-Attempts"] == "0"
 

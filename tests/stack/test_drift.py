@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import numpy as np
 
 from stack.model import sample_rows
@@ -37,6 +38,8 @@ def test_alert_on_shifted_distribution_then_fallback(stack: StackLauncher) -> No
     assert drift["alert_since"] >= sent_at
     assert drift["scores"]["income_k"]["psi"] > 0.2 and drift["scores"]["income_k"]["ks_pvalue"] < 0.001
     assert drift["scores"]["employment"]["psi"] < 0.2
+    metrics = httpx.get(f"{url}/metrics").text
+    assert "chaosdrill_gateway_drift_alert 1.0" in metrics and 'drift_psi{feature="income_k"}' in metrics
     (response,) = send_requests(url, _batches(_shifted_rows(seed=4, n=1)))
     assert (response.headers["X-Degraded"], response.headers["X-Served-By"]) == ("true", "fallback")
 

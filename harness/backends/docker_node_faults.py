@@ -1,0 +1,130 @@
+"""Container-level node faults for the docker backend: the controls `faults/container.py` drives.
+
+Limits are remembered before the first change and restored exactly; a cgroup-v1 engine cannot set a
+memory limit back to "unlimited", so a container that had none gets the host's total memory, which is the
+same in effect.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psutil
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+
+from harness.backends.docker_backend import DockerBackend
+from harness.errors import HarnessError
+
+_CPU_PERIOD_US = 100_000
+_STOP_GRACE_S = 2
+_OOM_HEADROOM = 48 << 20
+_OOM_DEADLINE_S = 15.0
+# Make the node's main process the OOM killer's first choice (raising oom_score_adj needs no privilege),
+# then allocate and touch memory until the kernel kills it.
+_MEMORY_HOG = (
+    "echo 1000 > /proc/1/oom_score_adj && exec python3 -c "
+    "'chunks = []\nwhile True: chunks.append(bytearray(8 << 20))'"
+)
+
+
+class DockerNodeFaults:
+    def __init__(self, backend: DockerBackend):
+        self.backend = backend
+        self._saved_limits: dict[str, dict[str, int]] = {}
+
+    def pause_node(self, node: str) -> dict[str, Any]:
+        container = self.backend.container(node)
+        container.pause()
+        return {"node": node, "container": container.short_id, "state": "paused"}
+
+    def unpause_node(self, node: str) -> None:
+        container = self._existing(node)
+        if container is not None and container.status == "paused":
+            container.unpause()
+
+    def restart_node(self, node: str) -> dict[str, Any]:
+        container = self.backend.container(node)
+        container.restart(timeout=_STOP_GRACE_S)
+        return {"node": node, "container": container.short_id}
+
+    def stop_node(self, node: str) -> dict[str, Any]:
+        container = self.backend.container(node)
+        container.stop(timeout=_STOP_GRACE_S)
+        container.reload()
+        exit_code = container.attrs["State"]["ExitCode"]
+        return {"node": node, "container": container.short_id, "exit_code": exit_code}
+
+    def start_node(self, node: str) -> dict[str, Any]:
+        return self.backend.start_node(node)
+
+    def disconnect_node(self, node: str) -> dict[str, Any]:
+        container = self.backend.container(node)
+        self.backend.network.disconnect(container, force=True)
+        return {"node": node, "container": container.short_id, "network": self.backend.network.name}
+
+    def reconnect_node(self, node: str) -> None:
+        container = self._existing(node)
+        if container is None:
+            return
+        if self.backend.network.name not in container.attrs["NetworkSettings"]["Networks"]:
+            self.backend.network.connect(container)
+
+    def limit_node(self, node: str, *, cpus: float | None, memory: int | None) -> dict[str, Any]:
+        container = self.backend.container(node)
+        self._remember_limits(node, container)
+        changes: dict[str, int] = {}
+        if cpus is not None:
+            changes |= {"cpu_period": _CPU_PERIOD_US, "cpu_quota": round(cpus * _CPU_PERIOD_US)}
+        if memory is not None:
+            changes |= {"mem_limit": memory, "memswap_limit": memory}
+        container.update(**changes)
+        return {"node": node, "container": container.short_id, "limits": changes}
+
+    def restore_node_limits(self, node: str) -> None:
+        saved = self._saved_limits.pop(node, None)
+        container = self._existing(node)
+        if saved is None or container is None:
+            return
+        memory = saved["Memory"] or psutil.virtual_memory().total
+        swap = saved["MemorySwap"] if saved["MemorySwap"] > 0 else memory
+        container.update(
+            cpu_period=saved["CpuPeriod"] or _CPU_PERIOD_US,
+            cpu_quota=saved["CpuQuota"] or -1,
+            mem_limit=memory,
+            memswap_limit=swap,
+        )
+
+    def oom_kill_node(self, node: str) -> dict[str, Any]:
+        """A memory limit just above current use, then a hog inside the container: the kernel OOM-kills the
+        main process and the engine records OOMKilled, exactly as for a model that outgrew its memory."""
+        container = self.backend.container(node)
+        usage = container.stats(stream=False, one_shot=True)["memory_stats"]["usage"]
+        self.limit_node(node, cpus=None, memory=usage + _OOM_HEADROOM)
+        container.exec_run(["sh", "-c", _MEMORY_HOG], detach=True)
+        deadline = time.monotonic() + _OOM_DEADLINE_S
+        while time.monotonic() < deadline:
+            container.reload()
+            if container.status in ("exited", "dead"):
+                state = container.attrs["State"]
+                if not state["OOMKilled"]:
+                    code = state["ExitCode"]
+                    raise HarnessError(f"{container.name} exited with code {code}, not OOM-killed")
+                return {"node": node, "container": container.short_id, "oom_killed": True,
+                        "exit_code": state["ExitCode"]}  # fmt: skip
+            time.sleep(0.1)
+        raise HarnessError(f"{container.name} was not OOM-killed within {_OOM_DEADLINE_S:g}s")
+
+    def _remember_limits(self, node: str, container: Container) -> None:
+        if node not in self._saved_limits:
+            host = container.attrs["HostConfig"]
+            self._saved_limits[node] = {k: int(host.get(k) or 0) for k in
+                                        ("CpuPeriod", "CpuQuota", "Memory", "MemorySwap")}  # fmt: skip
+
+    def _existing(self, node: str) -> Container | None:
+        """The node's container, or None once it is gone (killed meanwhile): clears must then do nothing."""
+        try:
+            return self.backend.container(node)
+        except (NotFound, APIError):
+            return None

@@ -1,0 +1,52 @@
+"""The shipped drill files: each passes against the reference stack with its mechanism on, and fails,
+naming the expectation, with that mechanism switched off."""
+
+import pytest
+
+from tests.e2e.drills import assert_all_gone, run_scenario_file
+
+pytestmark = pytest.mark.slow
+
+OFF = "stack.gateway.mechanisms.{}.enabled=false"
+
+DRILLS = [
+    # (scenario file, mechanism switched off, expectation that must then fail)
+    ("gpu_node_kill.yaml", "failover", "recovery_time: kill-gpu <= 3s"),
+    ("region_failover.yaml", "failover", "recovery_time: east-partition <= 3s"),
+    ("retry_storm.yaml", "retry_budget", "attempts{fault:outage}: mean < 1.5"),
+    ("bad_canary_rollback.yaml", "canary_analysis", "rollback: bad-canary <= 10s"),
+]
+
+
+@pytest.mark.parametrize(("drill", "mechanism", "failing"), DRILLS, ids=[d[0] for d in DRILLS])
+def test_drill_passes_with_its_mechanism(tmp_path, drill, mechanism, failing):
+    run = run_scenario_file(tmp_path, drill)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.expectation(failing)["passed"]
+    assert_all_gone(run.child_pids())
+
+
+@pytest.mark.parametrize(("drill", "mechanism", "failing"), DRILLS, ids=[d[0] for d in DRILLS])
+def test_drill_fails_without_its_mechanism(tmp_path, drill, mechanism, failing):
+    run = run_scenario_file(tmp_path, drill, "--set", OFF.format(mechanism))
+    assert run.code == 1, run.stdout + run.stderr
+    assert not run.expectation(failing)["passed"]
+    assert f"FAIL {failing}" in run.stdout
+
+
+def test_quickstart_passes_and_writes_every_report_file(tmp_path):
+    run = run_scenario_file(tmp_path, "quickstart.yaml")
+    assert run.code == 0, run.stdout + run.stderr
+    for name in [
+        "summary.json",
+        "report.md",
+        "report.html",
+        "junit.xml",
+        "events.jsonl",
+        "samples.csv",
+        "plots/latency.png",
+        "plots/errors.png",
+        "plots/traffic_share.png",
+        "plots/attempts.png",
+    ]:
+        assert (run.run_dir / name).is_file(), name
