@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from toxiproxy.proxy import Proxy
+from collections.abc import Callable
+from typing import Any
 
 from faults.base import Fault
+from faults.container import NodePartition, NodePause, NodeRestart, NodeStop, OomKill, ResourceSqueeze
 from faults.deploy import CanaryDeploy
 from faults.network import LinkDown, ToxicFault
 from faults.node import AdminFault, NodeKill
+from harness.backends.base import StackControl
 from harness.plan import PlannedFault
 from harness.scenario import faults as kinds
+from harness.scenario.model import FaultSpec
 
 _MS = 1000.0
-
-
-class StackControl(Protocol):
-    """What injectors need from a backend."""
-
-    admin_token: str
-    gateway_url: str
-
-    def link_proxy(self, node: str) -> Proxy: ...
-
-    def node_admin_url(self, node: str) -> str: ...
-
-    def kill_node(self, node: str) -> dict[str, Any]: ...
-
-    def start_node(self, node: str) -> dict[str, Any]: ...
 
 
 def build_injectors(planned: PlannedFault, stack: StackControl) -> list[Fault]:
@@ -52,10 +39,29 @@ def _injector(planned: PlannedFault, node: str, stack: StackControl) -> Fault:
             stream=params.stream,
             toxicity=params.toxicity,
         )
-    if spec.kind_spec.action == "kill":
-        return NodeKill(stack, node, restart=spec.duration is not None)
-    body = {"hang": True} if spec.kind_spec.action == "hang" else admin_fault_body(params)
+    action = spec.kind_spec.action
+    if action in _NODE_INJECTORS:
+        return _NODE_INJECTORS[action](spec, params, node, stack)
+    body = {"hang": True} if action == "hang" else admin_fault_body(params)
     return AdminFault(stack.node_admin_url(node), stack.admin_token, node, body)
+
+
+def _squeeze(params: Any, node: str, control: Any) -> Fault:
+    cpus = params.cpus if isinstance(params, kinds.CpuSqueezeParams) else None
+    memory = params.memory if isinstance(params, kinds.MemorySqueezeParams) else None
+    return ResourceSqueeze(control, node, cpus=cpus, memory=memory)
+
+
+_NODE_INJECTORS: dict[str, Callable[[FaultSpec, Any, str, StackControl], Fault]] = {
+    "kill": lambda spec, _, node, stack: NodeKill(stack, node, restart=spec.duration is not None),
+    "pause": lambda _, __, node, stack: NodePause(stack.node_faults(), node),
+    "restart": lambda _, __, node, stack: NodeRestart(stack.node_faults(), node),
+    "stop": lambda _, __, node, stack: NodeStop(stack.node_faults(), node),
+    "partition": lambda _, __, node, stack: NodePartition(stack.node_faults(), node),
+    "squeeze": lambda _, params, node, stack: _squeeze(params, node, stack.node_faults()),
+    "oom": lambda spec, _, node, stack: OomKill(stack.node_faults(), node, restart=spec.duration is not None),
+}
+"""Node faults done to the replica from outside (by the backend), as opposed to its admin fault hook."""
 
 
 def _deploy_injector(planned: PlannedFault, stack: StackControl) -> Fault:

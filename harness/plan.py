@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from harness.durations import format_duration
 from harness.scenario.checks import matching_replicas
+from harness.scenario.faults import UNTARGETED_SUBJECT
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
-
-_UNTARGETED = {"deploy": "the gateway's canary", "data": "the requests sent"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class Plan:
         ]
         events: list[tuple[float, str]] = []
         for fault in self.faults:
-            targets = ", ".join(fault.targets) or _UNTARGETED[fault.spec.kind_spec.category]
+            targets = ", ".join(fault.targets) or UNTARGETED_SUBJECT[fault.spec.kind_spec.category]
             params = ", ".join(f"{k}={v}" for k, v in fault.spec.params.items())
             detail = f" ({params})" if params else ""
             events.append((fault.start, f"inject {fault.spec.name}: {fault.spec.kind} on {targets}{detail}"))

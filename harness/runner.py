@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.backends.local import LocalBackend
-from harness.errors import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, HarnessError, InputError
+from harness.backends import make_backend
+from harness.errors import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, HarnessError
 from harness.events import EventLog
 from harness.load.config import LoadConfig
 from harness.load.process import LoadProcess
@@ -65,10 +65,6 @@ class RunOutcome:
 def run_drill(scenario_path: Path, options: RunOptions) -> RunOutcome:
     overrides = [*options.overrides, *([f"stack.backend={options.backend}"] if options.backend else [])]
     scenario = load_scenario(scenario_path, overrides)
-    if scenario.stack.backend != "local":
-        raise InputError(
-            f"{scenario_path}: stack.backend: the {scenario.stack.backend!r} backend is not available yet"
-        )
     plan = resolve_plan(scenario, options.seed)
     run_dir = options.out_dir or options.reports_root / f"{scenario.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +79,7 @@ class _Drill:
         self.plan = plan
         self.run_dir = run_dir
         self.events = EventLog(run_dir / "events.jsonl")
-        self.backend = LocalBackend(scenario, run_dir)
+        self.backend = make_backend(scenario, run_dir)
         self.scheduler = FaultScheduler(plan, self.backend, self.events)
         self.load: LoadProcess | None = None
         self.monitor: StackMonitor | None = None

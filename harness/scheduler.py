@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from faults.base import Fault
+from harness.backends.base import StackControl
 from harness.events import EventLog
-from harness.injection import StackControl, build_injectors
+from harness.injection import build_injectors
 from harness.plan import Plan, PlannedFault
 from harness.verify.results import FaultRecord
 

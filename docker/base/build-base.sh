@@ -9,24 +9,21 @@ set -eu
 tag="${1:?usage: build-base.sh TAG [MIRROR]}"
 mirror="${2:-http://deb.debian.org/debian}"
 
-command -v debootstrap >/dev/null || { echo "debootstrap is not installed (apt-get install debootstrap)" >&2; exit 3; }
+# The project installs what it needs itself: debootstrap comes from Debian's packages when missing.
+if ! command -v debootstrap >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    else
+        echo "debootstrap is not installed: run 'apt-get install debootstrap' as root" >&2
+        exit 3
+    fi
+fi
 
 rootfs="$(mktemp -d /var/tmp/chaosdrill-rootfs.XXXXXX)"
 trap 'rm -rf "$rootfs"' EXIT
 
 debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
     bookworm "$rootfs" "$mirror"
-
-# CPython 3.11.2 (bookworm's) starts reading a new connection even when connection_made() paused it; the
-# embedded proxy relies on that pause. Apply the upstream fix (in 3.11.3+: the transport's
-# _add_reader honours is_reading()) so the base behaves like python:3.11-slim.
-selector_events="$rootfs/usr/lib/python3.11/asyncio/selector_events.py"
-if ! grep -q "if not self.is_reading():" "$selector_events"; then
-    sed -i '/    def _add_reader(self, fd, callback, \*args):/{n;s/        if self._closing:/        if not self.is_reading():/}' \
-        "$selector_events"
-    grep -q "if not self.is_reading():" "$selector_events"
-    rm -rf "$rootfs"/usr/lib/python3.11/asyncio/__pycache__
-fi
 
 # Package caches and docs are dead weight in every container started from this image.
 chroot "$rootfs" apt-get clean

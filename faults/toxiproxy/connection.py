@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .addresses import split_host_port
-from .chunks import EOF
+from .chunks import EOF, Item
 from .link import Link
 from .toxics import DOWNSTREAM, UPSTREAM
 
@@ -34,6 +34,7 @@ class Endpoint(asyncio.Protocol):
         self.outbound: Link | None = None
         self.closed = False
         self._input_ended = False
+        self._early: list[Item] = []
         self.on_lost: Callable[[], None] = lambda: None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -43,9 +44,23 @@ class Endpoint(asyncio.Protocol):
         if self._on_made is not None:
             self._on_made()
 
+    def wire(self, inbound: Link, outbound: Link) -> None:
+        """Connect the links, then hand over whatever arrived before they existed."""
+        self.inbound, self.outbound = inbound, outbound
+        early, self._early = self._early, []
+        for chunk in early:
+            inbound.feed(chunk)
+
     def data_received(self, data: bytes) -> None:
-        assert self.inbound is not None
-        self.inbound.feed((data, self._clock()))
+        # Reading is paused until the links are wired, but Python < 3.11.3 may deliver data anyway
+        # (pause_reading in connection_made is ignored there): keep it for the link instead of losing it.
+        self._feed((data, self._clock()))
+
+    def _feed(self, chunk: Item) -> None:
+        if self.inbound is None:
+            self._early.append(chunk)
+        else:
+            self.inbound.feed(chunk)
 
     def eof_received(self) -> bool:
         self._end_input()
@@ -90,9 +105,9 @@ class Endpoint(asyncio.Protocol):
         self.transport.abort()
 
     def _end_input(self) -> None:
-        if not self._input_ended and self.inbound is not None:
+        if not self._input_ended:
             self._input_ended = True
-            self.inbound.feed(EOF)
+            self._feed(EOF)
 
 
 class Connection:
@@ -160,8 +175,8 @@ class Connection:
         up = Link(self, self.client, upstream, [t for t in toxics if t.direction == UPSTREAM])
         down = Link(self, upstream, self.client, [t for t in toxics if t.direction == DOWNSTREAM])
         self.links = {UPSTREAM: up, DOWNSTREAM: down}
-        self.client.inbound, self.client.outbound = up, down
-        upstream.inbound, upstream.outbound = down, up
+        self.client.wire(up, down)
+        upstream.wire(down, up)
         self.client.set_reading(True)
         upstream.set_reading(True)
 

@@ -1,1 +1,22 @@
-"""Stack backends: how the serving stack under test is started, reached, broken and torn down."""
+"""Stack backends: how the serving stack under test is started, reached, broken and torn down.
+
+Every backend offers the same interface (see `harness.injection.StackControl` plus `start`, `stop`,
+`pids`, `gateway_url`), so the runner, the scheduler and the injectors never ask which one they drive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.backends.base import StackBackend
+from harness.backends.local import LocalBackend
+from harness.scenario.model import Scenario
+
+
+def make_backend(scenario: Scenario, run_dir: Path) -> StackBackend:
+    """The backend `stack.backend` names; docker is imported only when used (it talks to the engine)."""
+    if scenario.stack.backend == "docker":
+        from harness.backends.docker_backend import DockerBackend
+
+        return DockerBackend(scenario, run_dir)
+    return LocalBackend(scenario, run_dir)

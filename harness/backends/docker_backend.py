@@ -16,7 +16,7 @@ import secrets
 import tarfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from docker.errors import APIError, DockerException, NotFound
@@ -33,6 +33,9 @@ from harness.backends.processes import free_port, port_in_use
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
 from harness.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from harness.backends.docker_node_faults import DockerNodeFaults
 
 HOST = "127.0.0.1"
 MODEL_PORT = 8000
@@ -118,6 +121,11 @@ class DockerBackend:
         self._save_log(container)
         container.remove(force=True)
         return {"node": node, "container": container.short_id, "signal": "SIGKILL"}
+
+    def node_faults(self) -> DockerNodeFaults:
+        from harness.backends.docker_node_faults import DockerNodeFaults
+
+        return DockerNodeFaults(self)
 
     def start_node(self, node: str) -> dict[str, Any]:
         """Start the node's stopped container, or a new one under the same name and admin port (a

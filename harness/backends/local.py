@@ -12,7 +12,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import httpx
@@ -23,6 +23,9 @@ from harness.backends.processes import ManagedProcess, free_port, port_in_use
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
 from harness.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from harness.backends.local_node_faults import LocalNodeFaults
 
 HOST = "127.0.0.1"
 
@@ -97,6 +100,11 @@ class LocalBackend:
         pid = process.pid
         process.kill()
         return {"node": node, "pid": pid, "signal": "SIGKILL"}
+
+    def node_faults(self) -> LocalNodeFaults:
+        from harness.backends.local_node_faults import LocalNodeFaults
+
+        return LocalNodeFaults(self)
 
     def start_node(self, node: str) -> dict[str, Any]:
         """Restart on the same port, as a rescheduled pod keeps its service address."""

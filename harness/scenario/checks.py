@@ -29,6 +29,9 @@ def check_semantics(scenario: Scenario) -> None:
                 raise ValueError(
                     f"{where}.target: {fault.kind} hits GPU nodes only; {', '.join(not_gpu)} is not one"
                 )
+        if scenario.stack.backend not in fault.kind_spec.backends:
+            needed = " or ".join(sorted(fault.kind_spec.backends))
+            raise ValueError(f"{where}.kind: {fault.kind} needs the {needed} backend (stack.backend)")
         if fault.kind == "data-drift":
             _check_drift_features(fault, where)
         if fault.kind_spec.category == "deploy" and scenario.stack.canary_replicas == 0:

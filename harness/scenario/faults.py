@@ -7,10 +7,11 @@ replicas; deploy kinds act on the gateway's canary; `data-drift` acts on the req
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
 
 from harness.durations import Duration
 
@@ -75,6 +76,29 @@ class OomParams(FaultParams):
     """Batches with more rows than this fail like a CUDA out-of-memory error."""
 
 
+class CpuSqueezeParams(FaultParams):
+    cpus: float = Field(gt=0)
+    """CPU quota in cores, e.g. 0.2."""
+
+
+_SIZE = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _parse_size(value: object) -> int:
+    """`256m`-style sizes, as docker writes them, or plain bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*([kmg]?)b?\s*", str(value).lower())
+    if not match:
+        raise ValueError(f"invalid size {value!r}: use bytes or e.g. '256m', '1g'")
+    return int(match.group(1)) * _SIZE[match.group(2)]
+
+
+class MemorySqueezeParams(FaultParams):
+    memory: Annotated[int, BeforeValidator(_parse_size), Field(ge=6 << 20)]
+    """Memory limit; docker refuses less than 6 MiB."""
+
+
 class CanaryDeployParams(FaultParams):
     version: Literal["v1", "v2", "v2-bad"] = "v2"
     weight: float = Field(0.2, gt=0, le=1)
@@ -113,6 +137,9 @@ class DataDriftParams(FaultParams):
 
 Category = Literal["network", "node", "deploy", "data"]
 
+UNTARGETED_SUBJECT = {"deploy": "the gateway's canary", "data": "the requests sent"}
+"""What the untargeted categories act on, in words for plans and errors."""
+
 
 @dataclass(frozen=True)
 class KindSpec:
@@ -123,13 +150,16 @@ class KindSpec:
     gpu_only: bool = False
     """Targets must be GPU nodes; default target: one of them."""
     action: str = ""
-    """For node kinds: what the replica is asked to do (see `harness.injection`)."""
+    """For node kinds: what is done to the replica (see `harness.injection`)."""
+    backends: frozenset[str] = frozenset({"local", "docker"})
+    """Backends that can produce it: cgroup squeezes and OOM kills need containers."""
 
     @property
     def targeted(self) -> bool:
         return self.category in ("network", "node")
 
 
+_DOCKER = frozenset({"docker"})
 _NETWORK = {
     "latency": LatencyParams, "bandwidth": BandwidthParams, "slow_close": SlowCloseParams,
     "timeout": TimeoutParams, "reset_peer": ResetPeerParams, "slicer": SlicerParams,
@@ -142,6 +172,13 @@ FAULT_KINDS: dict[str, KindSpec] = {
     "node-hang": KindSpec(NoParams, "node", action="hang"),
     "error-burst": KindSpec(ErrorBurstParams, "node", action="errors"),
     "slowdown": KindSpec(SlowdownParams, "node", action="slowdown"),
+    "node-pause": KindSpec(NoParams, "node", action="pause"),
+    "node-restart": KindSpec(NoParams, "node", open_ended=True, action="restart"),
+    "node-stop": KindSpec(NoParams, "node", action="stop", backends=_DOCKER),
+    "partition": KindSpec(NoParams, "node", action="partition"),
+    "cpu-squeeze": KindSpec(CpuSqueezeParams, "node", action="squeeze", backends=_DOCKER),
+    "memory-squeeze": KindSpec(MemorySqueezeParams, "node", action="squeeze", backends=_DOCKER),
+    "oom-kill": KindSpec(NoParams, "node", open_ended=True, action="oom", backends=_DOCKER),
     "gpu-node-kill": KindSpec(NoParams, "node", open_ended=True, gpu_only=True, action="kill"),
     "gpu-hang": KindSpec(NoParams, "node", gpu_only=True, action="hang"),
     "gpu-xid": KindSpec(ErrorBurstParams, "node", gpu_only=True, action="errors"),

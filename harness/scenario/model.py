@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from harness.durations import Duration, PositiveDuration
-from harness.scenario.faults import FAULT_KINDS, FaultParams, KindSpec
+from harness.scenario.faults import FAULT_KINDS, UNTARGETED_SUBJECT, FaultParams, KindSpec
 from harness.thresholds import Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
 
@@ -237,7 +237,8 @@ class FaultSpec(_Strict):
                 raise ValueError(f"fault kind {self.kind!r} needs a 'target' (a node name or labels)")
             self.target = TargetSpec(labels={"accelerator": "gpu"}, count=1)
         if not spec.targeted and self.target is not None:
-            raise ValueError(f"fault kind {self.kind!r} acts on the {spec.category}, it takes no 'target'")
+            subject = UNTARGETED_SUBJECT[spec.category]
+            raise ValueError(f"fault kind {self.kind!r} acts on {subject}, it takes no 'target'")
         return self
 
     @property

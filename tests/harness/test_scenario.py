@@ -87,6 +87,37 @@ def test_shipped_scenarios_are_valid():
             "stack.gateway.mechanisms.retries.enabld: unknown key",
         ),
         (VALID + "slo: {latency: 'p(99) > 1s'}\n", "slo.latency: SLO latency must read like"),
+        (
+            VALID.replace(
+                "kind: latency, at: 2s, duration: 3s, target: cpu-0, params: {latency: 100ms}",
+                "kind: cpu-squeeze, at: 2s, duration: 3s, target: cpu-0, params: {cpus: 0.2}",
+            ),
+            "faults[0] (slow).kind: cpu-squeeze needs the docker backend (stack.backend)",
+        ),
+        (
+            VALID.replace("kind: node-kill", "kind: gpu-hang").replace(
+                "{labels: {accelerator: gpu}, count: 1}", "cpu-0"
+            ),
+            "faults[1] (kill).target: gpu-hang hits GPU nodes only; cpu-0 is not one",
+        ),
+        (
+            VALID.replace("kind: node-kill", "kind: bad-deploy"),
+            "fault kind 'bad-deploy' acts on the gateway's canary, it takes no 'target'",
+        ),
+        (
+            VALID.replace(
+                "{name: slow, kind: latency, at: 2s, duration: 3s, target: cpu-0, params: {latency: 100ms}}",
+                "{name: slow, kind: data-drift, at: 2s, params: {transform: mean-shift, features: [salary]}}",
+            ).replace("latency{fault:slow}", "latency"),
+            "faults[0] (slow).params.features: unknown feature 'salary'",
+        ),
+        (
+            VALID.replace(
+                "{name: slow, kind: latency, at: 2s, duration: 3s, target: cpu-0, params: {latency: 100ms}}",
+                "{name: slow, kind: data-drift, at: 2s, params: {transform: category-swap, features: [age]}}",
+            ).replace("latency{fault:slow}", "latency"),
+            "category-swap needs categorical features; age is not",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_file_and_field(tmp_path, text, message):
@@ -138,3 +169,21 @@ def test_set_overrides_fields_before_validation(tmp_path):
 def test_bad_overrides(tmp_path, override, message):
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace(".", r"\.")):
         load_scenario(write(tmp_path, VALID), [override])
+
+
+def test_container_kinds_on_docker_and_sizes(tmp_path):
+    text = VALID.replace(
+        "kind: latency, at: 2s, duration: 3s, target: cpu-0, params: {latency: 100ms}",
+        "kind: memory-squeeze, at: 2s, duration: 3s, target: cpu-0, params: {memory: 256m}",
+    )
+    scenario = load_scenario(write(tmp_path, text), ["stack.backend=docker"])
+    assert scenario.faults[0].typed_params().memory == 256 << 20
+
+
+def test_gpu_kinds_default_to_one_gpu_node(tmp_path):
+    text = VALID.replace(
+        "kind: node-kill, at: 8s, duration: 4s, target: {labels: {accelerator: gpu}, count: 1}",
+        "kind: gpu-hang, at: 8s, duration: 4s",
+    )
+    plan = resolve_plan(load_scenario(write(tmp_path, text)))
+    assert plan.faults[1].targets[0].startswith("gpu-")

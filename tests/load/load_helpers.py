@@ -22,7 +22,7 @@ class ScriptedGateway(ThreadingHTTPServer):
     """Answers like the real gateway (headers included) and can be told to fail or to stall.
 
     Every third response is degraded and every odd one carries `X-Attempts: 2`, and the server counts
-    what it sent, so tests can compare the recorded samples against the truth.
+    what it sent and keeps what it received, so tests can compare the recorded files against the truth.
     """
 
     daemon_threads = True
@@ -36,6 +36,8 @@ class ScriptedGateway(ThreadingHTTPServer):
         self.with_attempts = 0
         self.degraded = 0
         self.instances_per_request: set[int] = set()
+        self.instances: list[dict[str, Any]] = []
+        """Every instance received, to compare with what the load says it sent."""
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that gave up (request timeout) makes the late reply fail; that is expected here."""
@@ -64,6 +66,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             self.server.with_attempts += number % 2
             self.server.degraded += number % 3 == 0
             self.server.instances_per_request.add(len(body["instances"]))
+            self.server.instances.extend(body["instances"])
         payload = b'{"predictions": [0]}'
         self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
