@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import docker
 import httpx
 from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
@@ -25,7 +26,6 @@ from docker.models.networks import Network
 from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
-import docker
 from harness.backends.docker_cleanup import remove_labelled
 from harness.backends.docker_client import docker_client, run_labels
 from harness.backends.docker_images import require_stack_image

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import docker
 from docker.errors import APIError, NotFound
 
-import docker
 from harness.backends.docker_client import OWNER_LABEL, RUN_LABEL
 
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 from docker.errors import BuildError, ImageNotFound
 
-import docker
 from harness.backends.docker_client import docker_client
 from harness.errors import HarnessError
 

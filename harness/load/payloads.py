@@ -53,6 +53,14 @@ def _check_feature(feature: Mapping[str, Any]) -> None:
         raise FeatureSchemaError(f"feature {name!r} has unknown type {kind!r} (numeric or categorical)")
 
 
+def check_schema(features: Sequence[Mapping[str, Any]]) -> None:
+    """Raise FeatureSchemaError naming the first feature that cannot be sampled (or replayed)."""
+    if not features:
+        raise FeatureSchemaError("the feature schema is empty")
+    for feature in features:
+        _check_feature(feature)
+
+
 def sample_columns(
     features: Sequence[Mapping[str, Any]], rng: np.random.Generator, rows: int
 ) -> dict[str, list[Any]]:
@@ -96,10 +104,9 @@ class PayloadGenerator:
         drifts: Sequence[DriftWindow] = (),
         replay: Sequence[tuple[Any, ...]] | None = None,
     ) -> None:
-        if not features:
-            raise FeatureSchemaError("the feature schema is empty")
-        for feature in features:
-            _check_feature(feature)
+        check_schema(features)
+        if replay is not None and not replay:
+            raise FeatureSchemaError("the replayed request profile has no rows")
         self.features = [dict(feature) for feature in features]
         self.names = [feature["name"] for feature in self.features]
         self.rows_per_request = rows_per_request

@@ -24,7 +24,7 @@ from harness.load.config import LoadConfig
 from harness.load.csvstream import CsvStream
 from harness.load.features_log import FeatureLog
 from harness.load.files import FEATURES_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
-from harness.load.payloads import FeatureSchemaError, PayloadGenerator
+from harness.load.payloads import FeatureSchemaError, PayloadGenerator, check_schema
 from harness.load.replay import load_replay
 from harness.load.samples import SampleWriter
 from harness.load.users import RequestRecorder, build_user_class
@@ -52,6 +52,7 @@ def _flush_periodically(streams: list[CsvStream], period_s: float) -> None:
 
 def _payloads(config: LoadConfig) -> PayloadGenerator:
     """Raises (HarnessError, FeatureSchemaError) before the worker reports ready: bad input never loads."""
+    check_schema(config.features)
     replay = load_replay(config.replay, config.features) if config.replay is not None else None
     return PayloadGenerator(
         config.features, config.seed, config.rows_per_request, drifts=config.drifts, replay=replay

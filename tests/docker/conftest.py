@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
-import docker
 from harness.backends.docker_backend import DockerBackend
 from harness.backends.docker_client import docker_client
 from harness.backends.docker_images import StackImages, build_images

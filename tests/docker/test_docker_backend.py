@@ -3,12 +3,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import docker
 import httpx
 import pytest
 from docker.errors import NotFound
 from dockerstack import predict, wait_until
 
-import docker
 from harness.backends.docker_backend import DockerBackend
 from harness.backends.docker_cleanup import leftovers
 from harness.backends.docker_images import StackImages

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import docker
+
 from harness.backends.docker_cleanup import leftovers
 from harness.backends.docker_images import REPO_ROOT, StackImages
 

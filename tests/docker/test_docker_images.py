@@ -4,9 +4,9 @@ import shutil
 import time
 from pathlib import Path
 
+import docker
 import pytest
 
-import docker
 from harness.backends.docker_images import (
     REPO_ROOT,
     StackImages,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
 from load_helpers import FEATURES, make_config
 
 from harness.load.config import LoadConfig
-from harness.load.drift import DriftWindow
+from harness.load.drift import DriftTransform, DriftWindow
 from harness.load.payloads import Payload, PayloadGenerator
+from harness.scenario import faults as scenario_faults
 from stack.model import FEATURE_SCHEMA
 from stack.validation import RequestRejected, parse_json, validate_payload
 
@@ -220,3 +221,7 @@ def test_config_with_drifts_and_replay_round_trips_through_json() -> None:
     )
     assert LoadConfig.model_validate_json(config.model_dump_json()) == config
     assert make_config("http://127.0.0.1:9").drifts == [] and make_config("http://127.0.0.1:9").replay is None
+
+
+def test_load_supports_every_drift_transform_a_scenario_can_name() -> None:
+    assert set(get_args(DriftTransform)) == set(get_args(scenario_faults.DriftTransform))
