@@ -32,8 +32,14 @@ def check_semantics(scenario: Scenario) -> None:
         if scenario.stack.backend not in fault.kind_spec.backends:
             needed = " or ".join(sorted(fault.kind_spec.backends))
             raise ValueError(f"{where}.kind: {fault.kind} needs the {needed} backend (stack.backend)")
+        if scenario.stack.compose is not None and not _fits_compose(fault):
+            raise ValueError(
+                f"{where}.kind: {fault.kind} needs the reference stack's internals; a compose stack "
+                "takes data-drift and container faults (node-kill/-pause/-restart/-stop, partition, "
+                "squeezes, oom-kill)"
+            )
         if fault.kind == "data-drift":
-            _check_drift_features(fault, where)
+            _check_drift_features(fault, scenario, where)
         if fault.kind_spec.category == "deploy" and scenario.stack.canary_replicas == 0:
             raise ValueError(f"{where}.kind: {fault.kind} needs stack.canary_replicas >= 1")
     _check_expectations(scenario)
@@ -55,14 +61,25 @@ def matching_replicas(target: TargetSpec, replicas: dict[str, dict[str, str]]) -
     return names
 
 
+_COMPOSE_ACTIONS = frozenset({"kill", "pause", "restart", "stop", "partition", "squeeze", "oom"})
+
+
+def _fits_compose(fault: FaultSpec) -> bool:
+    """Load-side and container-level faults work on any stack; the rest reach into the reference stack."""
+    return fault.kind_spec.category == "data" or fault.kind_spec.action in _COMPOSE_ACTIONS
+
+
 _NUMERIC_TRANSFORMS = frozenset({"mean-shift", "scale", "out-of-range"})
 
 
-def _check_drift_features(fault: FaultSpec, where: str) -> None:
+def _check_drift_features(fault: FaultSpec, scenario: Scenario, where: str) -> None:
     """Drift only makes sense on features the requests carry, and of the right type for the transform."""
     params = fault.typed_params()
     assert isinstance(params, DataDriftParams)
-    schema = {f["name"]: f["type"] for f in FEATURE_SCHEMA}
+    if scenario.load.profile.replay is not None:
+        return  # a replayed file's columns are checked by the load worker when it opens the file
+    features = scenario.load.profile.features or FEATURE_SCHEMA
+    schema = {str(f.get("name")): f.get("type") for f in features}
     for feature in params.features:
         if feature not in schema:
             raise ValueError(
@@ -110,6 +127,10 @@ def _check_expectations(scenario: Scenario) -> None:
             if fault is None:
                 known = ", ".join(sorted(faults)) or "none"
                 raise ValueError(f"{where}: no fault named {expectation.fault!r} (faults: {known})")
+            if scenario.stack.compose is not None and categories:
+                raise ValueError(
+                    f"{where}: {key} reads the reference gateway's state; not available for compose"
+                )
             if categories and fault.kind_spec.category not in categories:
                 raise ValueError(
                     f"{where}: {key} applies to {' or '.join(categories)} faults, not {fault.kind}"

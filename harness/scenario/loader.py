@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from harness.errors import InputError
 from harness.scenario.checks import check_semantics
+from harness.scenario.compose import compose_nodes
 from harness.scenario.model import Scenario
 
 
@@ -40,9 +41,29 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     except ValidationError as exc:
         raise InputError(f"{path}: {_first_error(exc)}") from None
     try:
+        scenario = _resolve_files(scenario, path.parent)
         check_semantics(scenario)
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
+    return scenario
+
+
+def _resolve_files(scenario: Scenario, base: Path) -> Scenario:
+    """Paths in a scenario are relative to it; a compose file also supplies the stack's nodes."""
+    scenario = scenario.model_copy(deep=True)
+    replay = scenario.load.profile.replay
+    if replay is not None:
+        scenario.load.profile.replay = base / replay
+        if not scenario.load.profile.replay.is_file():
+            raise ValueError(f"load.profile.replay: no such file {scenario.load.profile.replay}")
+    compose = scenario.stack.compose
+    if compose is not None:
+        if "replicas" in scenario.stack.model_fields_set:
+            raise ValueError(
+                "stack.replicas: a compose stack's nodes are its services (see stack.compose.nodes)"
+            )
+        compose.file = base / compose.file
+        scenario.stack.replicas = compose_nodes(compose)
     return scenario
 
 

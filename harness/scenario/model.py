@@ -7,6 +7,7 @@ vs the load window, expectations about faults) live in `harness.scenario.checks`
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -72,6 +73,25 @@ class GatewayOverrides(_Strict):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 
 
+class EntrypointSpec(_Strict):
+    """Where load enters a user's stack: a compose service and its container port."""
+
+    service: str
+    port: int = Field(ge=1, le=65535)
+    ready_path: str = Field("/", pattern=r"^/")
+    """Answers < 400 once the stack can take load."""
+
+
+class ComposeSpec(_Strict):
+    """A user's own stack from a compose file (docker backend); the harness assumes nothing of its inside."""
+
+    file: Path
+    """Relative to the scenario file."""
+    entrypoint: EntrypointSpec
+    nodes: list[str] | None = None
+    """Services that faults may target (default: every service but the entrypoint)."""
+
+
 class StackSpec(_Strict):
     """The stack under test. Today: the built-in reference stack, with its replicas and gateway settings."""
 
@@ -83,6 +103,15 @@ class StackSpec(_Strict):
     port: int | None = Field(None, ge=1, le=65535)
     """Fixed gateway port on 127.0.0.1 (default: a free one), e.g. to watch a drill with other tools."""
     startup_timeout: PositiveDuration = 30.0
+    compose: ComposeSpec | None = None
+
+    @model_validator(mode="after")
+    def _compose_needs_docker(self) -> StackSpec:
+        if self.compose is not None and self.backend != "docker":
+            raise ValueError(
+                "a compose file (stack.compose) runs on the docker backend: set stack.backend: docker"
+            )
+        return self
 
     @field_validator("replicas")
     @classmethod
@@ -107,8 +136,26 @@ def _parse_rate(value: object) -> float:
     return rate
 
 
+class ProfileSpec(_Strict):
+    """What the requests carry: rows drawn from `features` (default: the reference model's training
+    baseline), or rows replayed from a CSV/Parquet file of real requests."""
+
+    features: list[dict[str, Any]] | None = None
+    replay: Path | None = None
+    """Relative to the scenario file."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ProfileSpec:
+        if self.features is not None and self.replay is not None:
+            raise ValueError("give 'features' or 'replay', not both")
+        return self
+
+
 class LoadSpec(_Strict):
     """Closed model (`users`) or open model (`rate`), never both."""
+
+    path: str = Field("/predict", pattern=r"^/")
+    profile: ProfileSpec = Field(default_factory=ProfileSpec)
 
     users: PositiveInt | None = None
     spawn_rate: float = Field(100.0, gt=0)
