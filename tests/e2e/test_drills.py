@@ -67,3 +67,36 @@ def test_drill_through_an_external_toxiproxy_server(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+HANG = {"name": "hang", "kind": "gpu-hang", "at": "3s", "duration": "4s", "target": "gpu-0"}
+
+
+def open_model(name, max_users, **kwargs):
+    data = scenario(name, [HANG], {"late": ["rate < 5%"]}, **kwargs)
+    data["load"] = {
+        "rate": "80/s",
+        "duration": "10s",
+        "rows": 2,
+        "max_users": max_users,
+        "late_tolerance": "100ms",
+    }
+    return data
+
+
+def test_open_model_keeps_the_arrival_rate_through_a_hang(tmp_path):
+    run = run_drill(tmp_path, open_model("open-ok", max_users=100))
+    assert run.code == 0, run.stdout + run.stderr
+    load = run.summary["load"]
+    assert load["sent"] + load["not_sent"] == pytest.approx(800, abs=2)  # rate x duration, whatever happened
+
+
+def test_open_model_exposes_what_a_closed_loop_would_hide(tmp_path):
+    """Two users and a hung node without timeouts to save them: requests cannot leave on time, and the
+    open model counts them late (coordinated omission made visible) instead of silently sending less."""
+    data = open_model("open-starved", max_users=2, profile="fragile",
+                      mechanisms={"timeouts": {"attempt_ms": 3000, "deadline_ms": 3000}})  # fmt: skip
+    run = run_drill(tmp_path, data)
+    assert run.code == 1, run.stdout + run.stderr
+    late = run.expectation("late: rate < 5%")
+    assert not late["passed"] and late["observed"] > 5

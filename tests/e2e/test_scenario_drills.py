@@ -15,6 +15,7 @@ DRILLS = [
     ("region_failover.yaml", "failover", "recovery_time: east-partition <= 3s"),
     ("retry_storm.yaml", "retry_budget", "attempts{fault:outage}: mean < 1.5"),
     ("bad_canary_rollback.yaml", "canary_analysis", "rollback: bad-canary <= 10s"),
+    ("gpu_gray_failure.yaml", "circuit_breaker", "breaker_opened: gpu-hang <= 3s"),
 ]
 
 
