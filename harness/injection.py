@@ -7,6 +7,7 @@ from typing import Any
 
 from faults.base import Fault
 from faults.container import NodePartition, NodePause, NodeRestart, NodeStop, OomKill, ResourceSqueeze
+from faults.data import RequestDrift
 from faults.deploy import CanaryDeploy
 from faults.network import LinkDown, ToxicFault
 from faults.node import AdminFault, NodeKill
@@ -22,6 +23,8 @@ def build_injectors(planned: PlannedFault, stack: StackControl) -> list[Fault]:
     """One injector per target node; deploy faults act once, on the gateway."""
     if planned.spec.kind_spec.category == "deploy":
         return [_deploy_injector(planned, stack)]
+    if planned.spec.kind_spec.category == "data":
+        return [RequestDrift(planned.spec.name, planned.spec.params)]
     return [_injector(planned, node, stack) for node in planned.targets]
 
 

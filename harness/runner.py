@@ -24,13 +24,18 @@ from harness.backends import make_backend
 from harness.errors import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, HarnessError
 from harness.events import EventLog
 from harness.load.config import LoadConfig
+from harness.load.drift import DriftWindow
+from harness.load.features_log import read_features
+from harness.load.files import FEATURES_FILE
 from harness.load.process import LoadProcess
 from harness.load.samples import SAMPLE_COLUMNS, read_samples
-from harness.plan import Plan, resolve_plan
+from harness.plan import Plan, PlannedFault, resolve_plan
 from harness.report import write_reports
 from harness.scenario import Scenario, load_scenario
+from harness.scenario.faults import DataDriftParams
 from harness.scheduler import FaultScheduler
 from harness.stack_monitor import StackMonitor
+from harness.verify.drift_truth import drift_over_time
 from harness.verify.mechanisms import stack_transitions
 from harness.verify.results import RunSummary
 from harness.verify.verifier import verify
@@ -120,9 +125,7 @@ class _Drill:
         )
         self.monitor.start()
         load = self.scenario.load
-        self.load = LoadProcess(
-            load_config(self.scenario, self.backend.gateway_url, self.plan.seed), self.run_dir
-        )
+        self.load = LoadProcess(load_config(self.scenario, self.plan, self.backend.gateway_url), self.run_dir)
         self.load.start()
         self.load_started_at = self.load.load_starts_at or self.load.config.start_at
         self.events.emit("load_started", t=self.load_started_at, mode=load.mode, load_pid=self.load.pid)
@@ -179,32 +182,66 @@ class _Drill:
         self.events.emit("run_finished", verdict=summary.verdict)
         (self.run_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
         verification.windows.to_csv(self.run_dir / "windows.csv", index=False)
+        drift = self._drift_truth(load_started)
+        if drift is not None:
+            drift.to_csv(self.run_dir / "drift_truth.csv", index=False)
         write_reports(self.run_dir, summary, verification.samples, verification.windows, self.events.events)
         self.events.close()
         return summary
+
+    def _drift_truth(self, load_started: float) -> pd.DataFrame | None:
+        """What drift the requests really carried, per window: the ground truth beside what the stack saw."""
+        path = self.run_dir / FEATURES_FILE
+        if not any(f.kind == "data-drift" for f in self.scenario.faults) or not path.exists():
+            return None
+        features = self.scenario.load.profile.features or FEATURE_SCHEMA
+        return drift_over_time(
+            read_features(path), features, load_started, self.scenario.slo.window, self.plan.seed
+        )
 
     def _samples(self) -> pd.DataFrame:
         path = self.run_dir / "samples.csv"
         return read_samples(path) if path.exists() else pd.DataFrame(columns=SAMPLE_COLUMNS)
 
 
-def load_config(scenario: Scenario, target_url: str, seed: int) -> LoadConfig:
+def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
     load = scenario.load
+    start_at = time.time() + LOAD_LEAD_S
     return LoadConfig(
         target_url=target_url,
+        path=load.path,
         mode=load.mode,
         users=load.users,
         spawn_rate=load.spawn_rate,
         rate=load.rate,
         max_users=load.max_users,
         duration_s=load.duration,
-        start_at=time.time() + LOAD_LEAD_S,
+        start_at=start_at,
         rows_per_request=load.rows,
-        features=FEATURE_SCHEMA,
-        seed=seed,
+        features=load.profile.features or FEATURE_SCHEMA,
+        replay=str(load.profile.replay) if load.profile.replay else None,
+        drifts=[_drift_window(f, start_at) for f in plan.faults if f.spec.kind == "data-drift"],
+        seed=plan.seed,
         request_timeout_s=load.request_timeout,
         late_tolerance_s=load.late_tolerance,
         think_time_s=load.think_time,
+    )
+
+
+def _drift_window(fault: PlannedFault, start_at: float) -> DriftWindow:
+    """Data drift is done by the load worker to the requests it sends, on the same timeline as faults."""
+    params = fault.spec.typed_params()
+    assert isinstance(params, DataDriftParams)
+    return DriftWindow(
+        name=fault.spec.name,
+        start_at=start_at + fault.start,
+        end_at=None if fault.end is None else start_at + fault.end,
+        transform=params.transform,
+        features=params.features,
+        sigma=params.sigma,
+        factor=params.factor,
+        rate=params.rate,
+        ramp_s=params.ramp,
     )
 
 

@@ -50,19 +50,30 @@ def _flush_periodically(streams: list[CsvStream], period_s: float) -> None:
             stream.flush()
 
 
-def _payloads(config: LoadConfig) -> PayloadGenerator:
-    """Raises (HarnessError, FeatureSchemaError) before the worker reports ready: bad input never loads."""
+def _payloads(config: LoadConfig, late_s: float) -> PayloadGenerator:
+    """Raises (HarnessError, FeatureSchemaError) before the worker reports ready: bad input never loads.
+
+    Drift windows are planned relative to `start_at`; a worker that starts `late_s` late shifts them
+    with the load, as the harness shifts its other faults, so drift and load stay lined up."""
     check_schema(config.features)
     replay = load_replay(config.replay, config.features) if config.replay is not None else None
+    drifts = [
+        drift.model_copy(update={
+            "start_at": drift.start_at + late_s,
+            "end_at": None if drift.end_at is None else drift.end_at + late_s,
+        })
+        for drift in config.drifts
+    ]  # fmt: skip
     return PayloadGenerator(
-        config.features, config.seed, config.rows_per_request, drifts=config.drifts, replay=replay
+        config.features, config.seed, config.rows_per_request, drifts=drifts, replay=replay
     )
 
 
 def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     """Drive the load and return the run summary written to load.json."""
     setup_logging("INFO")
-    payloads = _payloads(config)
+    t0 = max(config.start_at, time.time())
+    payloads = _payloads(config, late_s=t0 - config.start_at)
     writer = SampleWriter(out_dir / SAMPLES_FILE)
     features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names)
     recorder = RequestRecorder(config, payloads, writer, features_log)
@@ -70,7 +81,6 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, interrupted.set)
 
-    t0 = max(config.start_at, time.time())
     user_class, schedule = build_user_class(config, recorder, t0)
     environment = Environment(user_classes=[user_class], host=config.target_url)
     runner = environment.create_local_runner()

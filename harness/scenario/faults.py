@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, model_validator
 
 from harness.durations import Duration
+from harness.load.drift import DriftTransform
 
 
 class FaultParams(BaseModel):
@@ -106,12 +107,6 @@ class CanaryDeployParams(FaultParams):
 
 class BadDeployParams(FaultParams):
     weight: float = Field(0.2, gt=0, le=1)
-
-
-DriftTransform = Literal[
-    "mean-shift", "scale", "category-swap", "missing", "out-of-range",
-    "schema-rename", "schema-missing", "schema-extra",
-]  # fmt: skip
 
 
 class DataDriftParams(FaultParams):

@@ -12,7 +12,7 @@ OFF = "stack.gateway.mechanisms.{}.enabled=false"
 
 @pytest.mark.parametrize(
     "drill", ["gpu_node_kill.yaml", "region_failover.yaml", "retry_storm.yaml", "bad_canary_rollback.yaml",
-              "gpu_gray_failure.yaml"],
+              "gpu_gray_failure.yaml", "data_drift.yaml"],
 )  # fmt: skip
 def test_drill_passes_on_docker(images, tmp_path, drill):
     run = run_scenario_file(tmp_path, drill, "--backend", "docker", timeout=300)
