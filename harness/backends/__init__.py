@@ -14,7 +14,12 @@ from harness.scenario.model import Scenario
 
 
 def make_backend(scenario: Scenario, run_dir: Path) -> StackBackend:
-    """The backend `stack.backend` names; docker is imported only when used (it talks to the engine)."""
+    """The backend `stack.backend` names (a compose file means the user's own stack); docker backends are
+    imported only when used (they talk to the engine)."""
+    if scenario.stack.compose is not None:
+        from harness.backends.compose_backend import ComposeBackend
+
+        return ComposeBackend(scenario, run_dir)
     if scenario.stack.backend == "docker":
         from harness.backends.docker_backend import DockerBackend
 

@@ -1,4 +1,9 @@
-"""Container-level node faults for the docker backend: the controls `faults/container.py` drives.
+"""Container-level node faults for the docker backends: the controls `faults/container.py` drives.
+
+One class serves the reference stack in containers and a user's compose stack alike: all it needs from a
+backend is the node's container and a way to start the node again (`ContainerNodes`). A partition
+remembers each network the container was on with its DNS aliases (a compose service is found by its
+service name, which is an alias), so reconnecting restores exactly what was cut.
 
 Limits are remembered before the first change and restored exactly; a cgroup-v1 engine cannot set a
 memory limit back to "unlimited", so a container that had none gets the host's total memory, which is the
@@ -8,13 +13,12 @@ same in effect.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
-from harness.backends.docker_backend import DockerBackend
 from harness.errors import HarnessError
 
 _CPU_PERIOD_US = 100_000
@@ -29,10 +33,22 @@ _MEMORY_HOG = (
 )
 
 
+class ContainerNodes(Protocol):
+    def container(self, node: str) -> Container:
+        """The node's container as it is now; NotFound once it is gone."""
+        ...
+
+    def start_node(self, node: str) -> dict[str, Any]:
+        """Start the node's stopped container, or recreate it if it was removed."""
+        ...
+
+
 class DockerNodeFaults:
-    def __init__(self, backend: DockerBackend):
+    def __init__(self, backend: ContainerNodes):
         self.backend = backend
         self._saved_limits: dict[str, dict[str, int]] = {}
+        self._cut_from: dict[str, dict[str, list[str]]] = {}
+        """node → {network name: aliases} it was disconnected from."""
 
     def pause_node(self, node: str) -> dict[str, Any]:
         container = self.backend.container(node)
@@ -61,15 +77,22 @@ class DockerNodeFaults:
 
     def disconnect_node(self, node: str) -> dict[str, Any]:
         container = self.backend.container(node)
-        self.backend.network.disconnect(container, force=True)
-        return {"node": node, "container": container.short_id, "network": self.backend.network.name}
+        endpoints = container.attrs["NetworkSettings"]["Networks"]
+        cut = self._cut_from.setdefault(node, {})
+        for name, endpoint in endpoints.items():
+            cut[name] = [a for a in endpoint.get("Aliases") or [] if a != container.id[:12]]
+            container.client.networks.get(name).disconnect(container, force=True)
+        return {"node": node, "container": container.short_id, "networks": sorted(endpoints)}
 
     def reconnect_node(self, node: str) -> None:
+        cut = self._cut_from.pop(node, {})
         container = self._existing(node)
         if container is None:
             return
-        if self.backend.network.name not in container.attrs["NetworkSettings"]["Networks"]:
-            self.backend.network.connect(container)
+        attached = container.attrs["NetworkSettings"]["Networks"]
+        for name, aliases in cut.items():
+            if name not in attached:
+                container.client.networks.get(name).connect(container, aliases=aliases or None)
 
     def limit_node(self, node: str, *, cpus: float | None, memory: int | None) -> dict[str, Any]:
         container = self.backend.container(node)

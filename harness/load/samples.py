@@ -45,6 +45,7 @@ class Sample:
     replica: str
     version: str
     attempts: int
+    """Upstream attempts from the gateway's X-Attempts header; -1 when the response had none."""
     degraded: int
     late: int
 

@@ -60,11 +60,16 @@ def _header(headers: Headers | None, name: str) -> str:
     return value or ""
 
 
-def _int_or_zero(value: str) -> int:
+NO_ATTEMPTS_HEADER = -1
+"""`attempts` of a response without a (valid) X-Attempts header: unknown, unlike a gateway's honest 0
+(it answered from its fallback without trying any replica)."""
+
+
+def _attempts(value: str) -> int:
     try:
-        return int(value) if value else 0
+        return int(value) if value else NO_ATTEMPTS_HEADER
     except ValueError:
-        return 0
+        return NO_ATTEMPTS_HEADER
 
 
 class RequestRecorder:
@@ -117,7 +122,7 @@ class RequestRecorder:
                 error=_error_class(status, getattr(response, "error", None)),
                 replica=_header(headers, "X-Served-By"),
                 version=_header(headers, "X-Model-Version"),
-                attempts=_int_or_zero(_header(headers, "X-Attempts")),
+                attempts=_attempts(_header(headers, "X-Attempts")),
                 degraded=int(_header(headers, "X-Degraded").lower() == "true"),
                 late=late,
             )

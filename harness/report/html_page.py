@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from harness.report.view import Image, ReportView, Section, Table
+from harness.report.document import Image, ReportView, Section, Table
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 70rem;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.report.view import ReportView, Section, Table
+from harness.report.document import ReportView, Section, Table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#$])")
 """Markup characters, `$` included: GitHub renders `$...$` as math."""

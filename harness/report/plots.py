@@ -1,4 +1,4 @@
-"""The four run plots: latency, errors, traffic share per replica and attempts per request.
+"""The run plots: latency, errors, traffic share per replica, attempts per request and model versions.
 
 Every plot shares one x axis (seconds since load start) with the fault windows shaded, the injection
 instant and the recovery point marked, so a reader can line cause and effect up across plots. Drawn on
@@ -7,8 +7,8 @@ bare `Figure` objects with the Agg canvas: no pyplot global state, no display ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from harness.report import series
 from harness.report.formatting import fmt_ms, fmt_percent, fmt_seconds
+from harness.report.stack_events import BreakerChange, CanaryChange
 from harness.report.timeline import FaultSpan
 from harness.verify.results import RunSummary
 
@@ -25,6 +26,7 @@ PLOT_FILES = {
     "errors": "errors.png",
     "traffic_share": "traffic_share.png",
     "attempts": "attempts.png",
+    "versions": "versions.png",
 }
 """Plot name -> file name under `plots/`; fixed so CI artefact links stay stable between runs."""
 
@@ -33,7 +35,10 @@ PLOT_TITLES = {
     "errors": "Error rate per window",
     "traffic_share": "Traffic share per replica",
     "attempts": "Upstream attempts per request",
+    "versions": "Traffic share per model version",
 }
+RUN_PLOTS = ("latency", "errors", "traffic_share", "attempts")
+"""Drawn for every run; the versions plot only where there is more than one version to show."""
 
 _ERROR_COLOURS = {
     "timeout": "tab:orange",
@@ -47,6 +52,8 @@ _FAULT_COLOUR = "tab:orange"
 _INJECTION_COLOUR = "darkred"
 _RECOVERY_COLOUR = "tab:green"
 _NO_REQUESTS = "No requests were recorded in this run"
+_BREAKER_MARKERS = {"open": ("X", "red"), "half-open": ("D", "gold"), "closed": ("o", "limegreen")}
+_CANARY_LINES = {"deployed": ("tab:blue", "--"), "rolled back": ("red", "-"), "promoted": ("tab:green", "-")}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class PlotInputs:
     windows: pd.DataFrame
     spans: list[FaultSpan]
     horizon_s: float
+    breakers: list[BreakerChange] = field(default_factory=list)
+    canary: list[CanaryChange] = field(default_factory=list)
 
 
 def _midpoints(windows: pd.DataFrame) -> pd.Series:
@@ -82,7 +91,14 @@ def _legend_label(label: str, index: int, first: int | None) -> str:
     return label if index == first else "_nolegend_"
 
 
-def _shade_faults(ax: Axes, spans: list[FaultSpan]) -> None:
+def fault_label(span: FaultSpan) -> str:
+    """Name, kind and the nodes a fault hit, so a node fault can be matched to that node's band."""
+    status = span.kind if span.applied else f"{span.kind}, not applied"
+    where = f" on {', '.join(span.targets)}" if span.targets else ""
+    return f" {span.name} ({status}{where})"
+
+
+def shade_faults(ax: Axes, spans: list[FaultSpan]) -> None:
     """Shaded fault windows, labelled in place; planned-but-never-applied faults are hatched."""
     first_applied = next((i for i, s in enumerate(spans) if s.applied), None)
     first_recovered = next((i for i, s in enumerate(spans) if s.recovered_at_s is not None), None)
@@ -96,11 +112,10 @@ def _shade_faults(ax: Axes, spans: list[FaultSpan]) -> None:
             label=_legend_label("fault window", index, 0),
             zorder=0,
         )
-        status = span.kind if span.applied else f"{span.kind}, not applied"
         ax.text(
             span.start_s,
             0.98 - 0.08 * (index % 3),
-            f" {span.name} ({status})",
+            fault_label(span),
             parse_math=False,
             transform=ax.get_xaxis_transform(),
             va="top",
@@ -186,6 +201,37 @@ def _errors(ax: Axes, inputs: PlotInputs) -> None:
     ax.set_ylim(0, max(worst * 100, (1 - slo.availability_target) * 100, 1.0) * 1.3)
 
 
+def _band_middle(shares: pd.DataFrame, node: str, t_s: float, window_s: float) -> float:
+    """Height (in %) of the middle of a node's band in the window holding t_s; the axis if it has none."""
+    window = float(t_s // window_s * window_s)
+    if window not in shares.index or node not in shares.columns:
+        return 2.0
+    row = shares.loc[window] * 100
+    return float(row.cumsum()[node] - row[node] / 2)
+
+
+def _mark_breakers(ax: Axes, shares: pd.DataFrame, inputs: PlotInputs) -> None:
+    """Each breaker change on the band of the node it belongs to, with the node named beside it."""
+    labelled: set[str] = set()
+    for change in inputs.breakers:
+        marker, colour = _BREAKER_MARKERS[change.state]
+        y = _band_middle(shares, change.node, change.t_s, inputs.summary.slo.window_s)
+        label = f"breaker {change.state}" if change.state not in labelled else "_nolegend_"
+        labelled.add(change.state)
+        ax.scatter(
+            change.t_s, y, marker=marker, s=60, color=colour, edgecolors="black", zorder=8, label=label
+        )
+        ax.annotate(
+            change.node,
+            (change.t_s, y),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize="x-small",
+            annotation_clip=True,
+            zorder=8,
+        )
+
+
 def _traffic_share(ax: Axes, inputs: PlotInputs) -> None:
     window_s = inputs.summary.slo.window_s
     ax.set_ylabel("share of requests (%)")
@@ -204,6 +250,36 @@ def _traffic_share(ax: Axes, inputs: PlotInputs) -> None:
         lw=1.5,
         label="fallback (degraded)",
     )
+    _mark_breakers(ax, shares, inputs)
+    ax.set_ylim(0, 118)
+
+
+def _mark_canary(ax: Axes, changes: list[CanaryChange]) -> None:
+    labelled: set[str] = set()
+    for index, change in enumerate(changes):
+        colour, style = _CANARY_LINES[change.change]
+        label = f"canary {change.change}" if change.change not in labelled else "_nolegend_"
+        labelled.add(change.change)
+        ax.axvline(change.t_s, color=colour, ls=style, lw=1.6, label=label, zorder=7)
+        ax.text(
+            change.t_s,
+            0.72 - 0.08 * (index % 3),
+            f" {change.version or 'canary'} {change.change}",
+            parse_math=False,
+            transform=ax.get_xaxis_transform(),
+            fontsize="small",
+            color=colour,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1},
+            zorder=7,
+        )
+
+
+def _versions(ax: Axes, inputs: PlotInputs) -> None:
+    window_s = inputs.summary.slo.window_s
+    ax.set_ylabel("share of requests (%)")
+    shares = series.version_shares(inputs.samples, window_s)
+    _stacked_bars(ax, shares, window_s, lambda name: "lightgray" if name == series.NO_VERSION else None)
+    _mark_canary(ax, inputs.canary)
     ax.set_ylim(0, 118)
 
 
@@ -224,6 +300,7 @@ _DRAWERS: dict[str, Callable[[Axes, PlotInputs], None]] = {
     "errors": _errors,
     "traffic_share": _traffic_share,
     "attempts": _attempts,
+    "versions": _versions,
 }
 
 
@@ -233,7 +310,7 @@ def render_plot(name: str, inputs: PlotInputs) -> Figure:
     figure.subplots_adjust(left=0.07, right=0.78, top=0.9, bottom=0.13)
     ax = figure.add_subplot()
     _DRAWERS[name](ax, inputs)
-    _shade_faults(ax, inputs.spans)
+    shade_faults(ax, inputs.spans)
     window = fmt_seconds(inputs.summary.slo.window_s)
     # parse_math off: user-chosen names are shown verbatim, a `$` must not start TeX.
     ax.set_title(f"{PLOT_TITLES[name]} ({window} windows) — {inputs.summary.scenario}", parse_math=False)
@@ -244,11 +321,11 @@ def render_plot(name: str, inputs: PlotInputs) -> Figure:
     return figure
 
 
-def write_plots(plot_dir: Path, inputs: PlotInputs) -> dict[str, Path]:
+def write_plots(plot_dir: Path, inputs: PlotInputs, names: Iterable[str]) -> dict[str, Path]:
     plot_dir.mkdir(parents=True, exist_ok=True)
     written = {}
-    for name, file_name in PLOT_FILES.items():
-        path = plot_dir / file_name
+    for name in names:
+        path = plot_dir / PLOT_FILES[name]
         render_plot(name, inputs).savefig(path, format="png")
         written[name] = path
     return written

@@ -12,6 +12,8 @@ import pandas as pd
 
 NO_REPLICA = "(no replica)"
 """Label for requests no replica answered (connection failures, gateway errors)."""
+NO_VERSION = "(no version)"
+"""Label for requests no model version answered (their response carried no version header)."""
 
 
 def window_starts(samples: pd.DataFrame, window_s: float) -> pd.Series:
@@ -19,8 +21,16 @@ def window_starts(samples: pd.DataFrame, window_s: float) -> pd.Series:
     return np.floor(samples["t_rel"] / window_s) * window_s
 
 
+def _labels(samples: pd.DataFrame, column: str, missing: str) -> pd.Series:
+    return samples[column].fillna("").astype(str).replace("", missing)
+
+
 def _replica_labels(samples: pd.DataFrame) -> pd.Series:
-    return samples["replica"].fillna("").astype(str).replace("", NO_REPLICA)
+    return _labels(samples, "replica", NO_REPLICA)
+
+
+def _version_labels(samples: pd.DataFrame) -> pd.Series:
+    return _labels(samples, "version", NO_VERSION)
 
 
 def _error_classes(failed: pd.DataFrame) -> pd.Series:
@@ -38,12 +48,21 @@ def error_rates_by_class(samples: pd.DataFrame, window_s: float) -> pd.DataFrame
     return counts.div(totals, axis=0)
 
 
+def _window_shares(samples: pd.DataFrame, window_s: float, labels: pd.Series, missing: str) -> pd.DataFrame:
+    """Rows: window start; columns: label (sorted, `missing` last); values: fraction of that window."""
+    shares = pd.crosstab(window_starts(samples, window_s), labels, normalize="index")
+    ordered = sorted(c for c in shares.columns if c != missing)
+    return shares[ordered + ([missing] if missing in shares.columns else [])]
+
+
 def replica_shares(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
     """Rows: window start; columns: replica; values: fraction of that window's requests it served."""
-    starts = window_starts(samples, window_s)
-    shares = pd.crosstab(starts, _replica_labels(samples), normalize="index")
-    ordered = sorted(c for c in shares.columns if c != NO_REPLICA)
-    return shares[ordered + ([NO_REPLICA] if NO_REPLICA in shares.columns else [])]
+    return _window_shares(samples, window_s, _replica_labels(samples), NO_REPLICA)
+
+
+def version_shares(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
+    """Rows: window start; columns: model version; values: fraction of that window's requests it answered."""
+    return _window_shares(samples, window_s, _version_labels(samples), NO_VERSION)
 
 
 def degraded_share(samples: pd.DataFrame, window_s: float) -> pd.Series:
@@ -57,10 +76,16 @@ def attempts_per_window(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
     return pd.DataFrame({"mean": grouped.mean(), "max": grouped.max()})
 
 
+def _counts(labels: pd.Series) -> dict[str, int]:
+    return {str(name): int(count) for name, count in sorted(labels.value_counts().items())}
+
+
 def requests_per_replica(samples: pd.DataFrame) -> dict[str, int]:
-    if samples.empty:
-        return {}
-    return {str(name): int(count) for name, count in sorted(_replica_labels(samples).value_counts().items())}
+    return {} if samples.empty else _counts(_replica_labels(samples))
+
+
+def requests_per_version(samples: pd.DataFrame) -> dict[str, int]:
+    return {} if samples.empty else _counts(_version_labels(samples))
 
 
 def error_class_counts(samples: pd.DataFrame) -> dict[str, int]:

@@ -39,6 +39,7 @@ class FaultSpan:
 
     name: str
     kind: str
+    targets: tuple[str, ...]
     start_s: float
     end_s: float
     applied: bool
@@ -47,14 +48,17 @@ class FaultSpan:
 
 
 def fault_span(fault: FaultRecord, origin: float, horizon_s: float) -> FaultSpan:
+    targets = tuple(fault.targets)
     if fault.applied_at is None:
         start = fault.planned_at_s
         end = fault.planned_until_s if fault.planned_until_s is not None else horizon_s
-        return FaultSpan(fault.name, fault.kind, start, end, applied=False, recovered_at_s=None)
+        return FaultSpan(fault.name, fault.kind, targets, start, end, applied=False, recovered_at_s=None)
     start = fault.applied_at - origin
     end = fault.cleared_at - origin if fault.cleared_at is not None else horizon_s
     recovered = None if fault.recovery_s is None else start + fault.recovery_s
-    return FaultSpan(fault.name, fault.kind, start, max(end, start), applied=True, recovered_at_s=recovered)
+    return FaultSpan(
+        fault.name, fault.kind, targets, start, max(end, start), applied=True, recovered_at_s=recovered
+    )
 
 
 def fault_spans(summary: RunSummary, horizon_s: float) -> list[FaultSpan]:

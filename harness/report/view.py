@@ -1,18 +1,18 @@
-"""The report as a format-neutral view-model: sections of paragraphs, bullets, tables and images.
+"""The report's view-model: the run-wide sections, worded once for Markdown and HTML alike.
 
-Markdown and HTML render this same structure, so every sentence and figure is worded once here and the
-two reports cannot drift apart. Text in the view is plain (unescaped); each renderer escapes it.
+Sections about a particular mechanism (model versions, data drift) are built by their own modules and
+passed in; this module orders everything into the postmortem a reader expects: verdict first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from harness.report import series
+from harness.report.document import Image, ReportView, Section, Table
 from harness.report.formatting import (
     fmt_count,
     fmt_epoch,
@@ -25,43 +25,9 @@ from harness.report.formatting import (
     fmt_seconds,
 )
 from harness.report.plots import PLOT_TITLES
+from harness.report.stack_events import BreakerChange
 from harness.report.timeline import FaultSpan, TimelineEntry, time_origin, timeline_entries
 from harness.verify.results import ExpectationResult, FaultRecord, RunSummary
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: list[str]
-    rows: list[list[str]]
-    highlighted: frozenset[int] = frozenset()
-    """Indexes of rows a reader must not miss (failed expectations, faults that went wrong)."""
-
-
-@dataclass(frozen=True)
-class Image:
-    title: str
-    relative_path: str
-    """Relative to the run directory, as Markdown links it."""
-    path: Path
-    """On disk, for the HTML report to inline."""
-
-
-@dataclass(frozen=True)
-class Section:
-    title: str
-    paragraphs: list[str] = field(default_factory=list)
-    bullets: list[str] = field(default_factory=list)
-    table: Table | None = None
-    images: list[Image] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ReportView:
-    title: str
-    verdict: str
-    """PASS, FAIL or INCOMPLETE."""
-    verdict_reason: str
-    sections: list[Section]
 
 
 def verdict_reason(summary: RunSummary) -> str:
@@ -74,17 +40,48 @@ def verdict_reason(summary: RunSummary) -> str:
     return f"all {total} expectations met" if total else "no expectations were defined"
 
 
-def _describe_load(load: dict[str, Any]) -> str:
+def _load_model(load: dict[str, Any]) -> str:
     if load.get("rate"):
         model = f"an open-model load of {fmt_number(load['rate'])} requests/s"
     elif load.get("users"):
         model = f"a closed-model load of {load['users']} users"
+    elif load.get("mode"):
+        model = f"a {load['mode']}-model load"
     else:
-        return fmt_mapping(load) or "not recorded"
+        model = "a load"
     duration = load.get("duration", load.get("duration_s"))
     if isinstance(duration, int | float):
         return f"{model} for {fmt_seconds(duration)}"
     return f"{model} for {duration}" if duration else model
+
+
+_LOAD_TALLIES = (("completed", "completed"), ("late", "late"), ("not_sent", "not sent"))
+"""load.json counters worth a reader's attention, with their words."""
+
+
+def _load_outcome(load: dict[str, Any]) -> str:
+    """What the load worker reported having done (load.json), as a relative clause; empty if nothing."""
+    started, stopped = load.get("started_at"), load.get("stopped_at")
+    clauses = []
+    if isinstance(started, int | float) and isinstance(stopped, int | float):
+        clauses.append(f"ran for {fmt_seconds(stopped - started)}")
+    if isinstance(load.get("sent"), int):
+        tallies = [f"{fmt_count(load[key])} {word}" for key, word in _LOAD_TALLIES if key in load]
+        counted = f" ({', '.join(tallies)})" if tallies else ""
+        clauses.append(f"sent {fmt_count(load['sent'])} requests{counted}")
+    if load.get("interrupted"):
+        clauses.append("was interrupted")
+    return ", ".join(clauses[:-1]) + f" and {clauses[-1]}" if len(clauses) > 1 else "".join(clauses)
+
+
+
+def describe_load(load: dict[str, Any]) -> str:
+    """The load as planned and as it went, in one sentence fragment (never the raw mapping)."""
+    known = ("rate", "users", "mode", "duration", "duration_s", "sent", "started_at")
+    if not any(load.get(key) for key in known):
+        return "not recorded"
+    outcome = _load_outcome(load)
+    return f"{_load_model(load)}, which {outcome}" if outcome else _load_model(load)
 
 
 def _describe_fault_plan(fault: FaultRecord) -> str:
@@ -97,7 +94,7 @@ def _what_was_done(summary: RunSummary) -> str:
     description = f" ({summary.description})" if summary.description else ""
     return (
         f"Scenario {summary.scenario}{description} ran on the {summary.backend} backend with seed "
-        f"{summary.seed}, starting {fmt_epoch(summary.started_at)}. Load: {_describe_load(summary.load)}. "
+        f"{summary.seed}, starting {fmt_epoch(summary.started_at)}. Load: {describe_load(summary.load)}. "
         f"Faults: {faults}."
     )
 
@@ -261,13 +258,21 @@ def _served_paragraphs(summary: RunSummary, samples: pd.DataFrame) -> list[str]:
     return paragraphs
 
 
-def _traffic_section(summary: RunSummary, samples: pd.DataFrame) -> Section:
+def _breaker_bullets(breakers: list[BreakerChange]) -> list[str]:
+    """Per node, its breaker's changes in order: the plot marks them, this lists them exactly."""
+    by_node: dict[str, list[str]] = {}
+    for change in breakers:
+        by_node.setdefault(change.node, []).append(f"{change.state} at {fmt_offset(change.t_s)}")
+    return [f"Breaker of {node}: {', '.join(changes)}." for node, changes in sorted(by_node.items())]
+
+
+def _traffic_section(summary: RunSummary, samples: pd.DataFrame, breakers: list[BreakerChange]) -> Section:
     """Shares from the samples, so failed requests (no replica) count too; the summary's if none were kept."""
     counts = series.requests_per_replica(samples)
     total = sum(counts.values())
     replicas = sorted(set(summary.traffic_share) | set(counts), key=lambda r: (r == series.NO_REPLICA, r))
     if not replicas:
-        return Section("Traffic share", paragraphs=["No requests were served."])
+        return Section("Traffic share", paragraphs=["No requests were served."], bullets=_breaker_bullets(breakers))
     rows = [
         [
             name,
@@ -277,7 +282,8 @@ def _traffic_section(summary: RunSummary, samples: pd.DataFrame) -> Section:
         for name in replicas
     ]
     table = Table(["Replica", "Requests", "Share"], rows)
-    return Section("Traffic share", paragraphs=_served_paragraphs(summary, samples), table=table)
+    paragraphs = _served_paragraphs(summary, samples)
+    return Section("Traffic share", paragraphs=paragraphs, bullets=_breaker_bullets(breakers), table=table)
 
 
 def _plots_section(run_dir: Path, plots: dict[str, Path]) -> Section:
@@ -296,7 +302,7 @@ def _run_section(summary: RunSummary) -> Section:
         ["Started", fmt_epoch(summary.started_at)],
         ["Load started", fmt_epoch(summary.load_started_at)],
         ["Finished", fmt_epoch(summary.finished_at)],
-        ["Load", fmt_mapping(summary.load) or "not recorded"],
+        ["Load", describe_load(summary.load)],
     ]
     return Section("Run", table=Table(["Setting", "Value"], rows))
 
@@ -309,7 +315,10 @@ def build_view(
     spans: list[FaultSpan],
     run_dir: Path,
     plots: dict[str, Path],
+    breakers: list[BreakerChange],
+    mechanism_sections: list[Section],
 ) -> ReportView:
+    """mechanism_sections (model versions, data drift) follow the traffic share they break down."""
     verdict = summary.verdict.upper()
     reason = verdict_reason(summary)
     what_happened = [_what_was_done(summary), _what_happened(summary, samples)]
@@ -320,7 +329,8 @@ def build_view(
         _timeline_section(summary, events, spans),
         _faults_section(summary, spans),
         _slo_section(summary),
-        _traffic_section(summary, samples),
+        _traffic_section(summary, samples, breakers),
+        *mechanism_sections,
         _plots_section(run_dir, plots),
         _run_section(summary),
     ]

@@ -7,13 +7,46 @@ from typing import Any
 
 import pandas as pd
 
+from harness.report.document import Image, Section
+from harness.report.drift_comparison import compare_drift
+from harness.report.drift_plot import DRIFT_PLOT_TITLE, write_drift_plot
+from harness.report.drift_section import drift_section
 from harness.report.html_page import render_html
 from harness.report.junit import write_junit
 from harness.report.markdown import render_markdown
-from harness.report.plots import PlotInputs, write_plots
-from harness.report.timeline import fault_spans, run_horizon_s
+from harness.report.plots import PLOT_TITLES, RUN_PLOTS, PlotInputs, write_plots
+from harness.report.stack_events import breaker_changes, canary_changes
+from harness.report.timeline import fault_spans, run_horizon_s, time_origin
+from harness.report.versions_section import versions_section, versions_shown
 from harness.report.view import build_view
 from harness.verify.results import RunSummary
+
+
+def _image(run_dir: Path, title: str, path: Path) -> Image:
+    return Image(title, path.relative_to(run_dir).as_posix(), path)
+
+
+def _mechanism_sections(
+    run_dir: Path,
+    inputs: PlotInputs,
+    snapshots: list[dict[str, Any]] | None,
+    drift_truth: pd.DataFrame | None,
+) -> tuple[list[Section], list[Path]]:
+    """The model-version and data-drift sections with their plots, each only where it has content."""
+    sections, plots = [], []
+    if versions_shown(inputs.samples, inputs.canary):
+        path = write_plots(run_dir / "plots", inputs, ["versions"])["versions"]
+        sections.append(versions_section(inputs.samples, inputs.canary, _image(run_dir, PLOT_TITLES["versions"], path)))
+        plots.append(path)
+    drift = compare_drift(inputs.spans, snapshots, drift_truth, time_origin(inputs.summary))
+    if drift is not None:
+        image = None
+        if drift.features:
+            path = write_drift_plot(run_dir / "plots", drift, inputs.horizon_s, inputs.summary.scenario)
+            image = _image(run_dir, DRIFT_PLOT_TITLE, path)
+            plots.append(path)
+        sections.append(drift_section(drift, image))
+    return sections, plots
 
 
 def write_reports(
@@ -22,22 +55,32 @@ def write_reports(
     samples: pd.DataFrame,
     windows: pd.DataFrame,
     events: list[dict[str, Any]],
+    *,
+    snapshots: list[dict[str, Any]] | None = None,
+    drift_truth: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Writes report.md, report.html, junit.xml and plots/*.png into run_dir; returns name -> path.
 
     Names are paths relative to run_dir (`report.md`, `plots/latency.png`). Empty samples or windows
-    (a run that stopped before the load) still give every file, saying that nothing was recorded.
+    (a run that stopped before the load) still give every run-wide file, saying that nothing was recorded.
+    snapshots (the polled `/admin/state`) and drift_truth (harness/verify/drift_truth.py's frame) add the
+    model-version and data-drift sections and plots, only where they have something to show.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     horizon_s = run_horizon_s(summary, samples, windows)
     spans = fault_spans(summary, horizon_s)
-    plots = write_plots(run_dir / "plots", PlotInputs(summary, samples, windows, spans, horizon_s))
-    view = build_view(summary, samples, windows, events, spans, run_dir, plots)
+    origin = time_origin(summary)
+    breakers = breaker_changes(events, origin)
+    canary = canary_changes(events, summary.faults, origin)
+    inputs = PlotInputs(summary, samples, windows, spans, horizon_s, breakers, canary)
+    plots = write_plots(run_dir / "plots", inputs, RUN_PLOTS)
+    sections, mechanism_plots = _mechanism_sections(run_dir, inputs, snapshots, drift_truth)
+    view = build_view(summary, samples, windows, events, spans, run_dir, plots, breakers, sections)
     markdown = run_dir / "report.md"
     markdown.write_text(render_markdown(view), encoding="utf-8")
     html = run_dir / "report.html"
     html.write_text(render_html(view), encoding="utf-8")
     junit = write_junit(run_dir / "junit.xml", summary)
     written = {"report.md": markdown, "report.html": html, "junit.xml": junit}
-    written.update({path.relative_to(run_dir).as_posix(): path for path in plots.values()})
+    written.update({path.relative_to(run_dir).as_posix(): path for path in [*plots.values(), *mechanism_plots]})
     return written

@@ -99,7 +99,7 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
         burn = errors / allowed if allowed else (0.0 if errors == 0 else float("inf"))
         return burn, f"({errors:,} failed of {allowed:.1f} allowed by {scenario.slo.availability:.3%})"
     if metric == "attempts":
-        samples = samples[samples["attempts"] > 0]
+        samples = samples[samples["attempts"] >= 0]
         context = f"over {len(samples):,} requests with an X-Attempts header{scope_text}"
     if samples.empty:
         return None, f"no requests{scope_text}"

@@ -83,7 +83,7 @@ def slo_figures(scenario: Scenario, samples: pd.DataFrame, windows: pd.DataFrame
         )
         allowed = len(samples) * (1 - slo.availability)
         figures.error_budget_burn = errors / allowed if allowed else None
-        with_header = samples[samples["attempts"] > 0]
+        with_header = samples[samples["attempts"] >= 0]
         figures.mean_attempts = float(with_header["attempts"].mean()) if not with_header.empty else None
     steady = windows[windows["faults"] == ""]
     faulted = windows[windows["faults"] != ""]

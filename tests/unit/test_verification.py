@@ -135,3 +135,17 @@ def test_degraded_answers_are_not_good_service_unless_the_slo_says_so():
     faults = [fault()]
     verify(lenient, samples, T0, faults)
     assert faults[0].recovery_s == 0.0
+
+
+def test_zero_attempts_count_and_missing_headers_do_not():
+    """A gateway answering from its fallback without trying a replica reports 0 attempts: that is data.
+    A response without the header (-1) says nothing about retries and is left out."""
+    samples = synthetic_samples(outage=(10.0, 10.0))
+    samples["attempts"] = 1
+    samples.loc[samples.index[:100], "attempts"] = 0
+    samples.loc[samples.index[100:200], "attempts"] = -1
+    result = verify(scenario(attempts=["mean < 1"]), samples, T0, [fault()])
+    [attempts] = result.expectations
+    expected = (len(samples) - 200) / (len(samples) - 100)
+    assert attempts.observed == pytest.approx(expected)
+    assert attempts.passed

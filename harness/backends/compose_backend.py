@@ -1,0 +1,237 @@
+"""A user's own stack from their compose file: started, broken at the container level, torn down.
+
+The harness knows only what the scenario says (which service is the entrypoint, on which port, answering
+which readiness path) and what compose reports; nodes are the file's services. So only container faults
+and load-side faults apply (validation enforces it), and `link_proxy`/`node_admin_url` do not exist here.
+Images must already be in the local engine: nothing is ever pulled or built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import httpx
+import yaml
+from docker.errors import DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
+from toxiproxy.proxy import Proxy
+
+from harness.backends.compose_cli import ComposeProject, compose_command
+from harness.backends.compose_override import HOST, compose_override
+from harness.backends.docker_cleanup import remove_labelled
+from harness.backends.docker_client import RUN_LABEL, docker_client, run_labels
+from harness.backends.docker_node_faults import DockerNodeFaults
+from harness.backends.processes import port_in_use
+from harness.errors import HarnessError, InputError
+from harness.scenario.model import ComposeSpec, Scenario
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+NUMBER_LABEL = "com.docker.compose.container-number"
+_CONFIG_TIMEOUT_S = 60.0
+_DOWN_TIMEOUT_S = 120.0
+_STOP_GRACE_S = "2"
+_LOG_LINES = 5
+
+
+class ComposeBackend:
+    name = "docker"
+
+    def __init__(self, scenario: Scenario, run_dir: Path):
+        if scenario.stack.compose is None:
+            raise HarnessError("the compose backend needs stack.compose")
+        self.compose: ComposeSpec = scenario.stack.compose
+        self.stack = scenario.stack
+        self.run_dir = run_dir
+        self.logs = run_dir / "logs"
+        self.admin_token = ""
+        # Compose lower-cases project names and drops other characters; the run id must survive that.
+        self.run_id = f"{re.sub(r'[^a-z0-9_-]', '-', run_dir.name.lower())[:40]}-{secrets.token_hex(3)}"
+        self.labels = run_labels(self.run_id)
+        self.project_name = f"chaosdrill-{self.run_id}"
+        self.gateway_url = ""
+        self._client: docker.DockerClient | None = None
+        self._project: ComposeProject | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        deadline = time.monotonic() + self.stack.startup_timeout
+        self._client = docker_client()
+        user_file = self.compose.file.resolve()
+        user = ComposeProject(compose_command(), self.project_name, [user_file], user_file.parent)
+        config = yaml.safe_load(user.run("config", timeout_s=_CONFIG_TIMEOUT_S))
+        self._require_images(config)
+        override = self.run_dir / "compose.override.yaml"
+        override.parent.mkdir(parents=True, exist_ok=True)
+        layer = compose_override(config, self.compose.entrypoint, self.labels, self._fixed_port())
+        override.write_text(yaml.safe_dump(layer, sort_keys=False))
+        self._project = ComposeProject(user.command, user.name, [user_file, override], user.directory)
+        self._project.run("up", "-d", "--no-build", timeout_s=max(1.0, deadline - time.monotonic()))
+        self.gateway_url = f"http://{HOST}:{self._published_port()}"
+        self._wait_ready(deadline)
+
+    def stop(self) -> None:
+        """Keep each service's log, `compose down`, then remove whatever still carries the run's label;
+        never raises (it runs on every exit path)."""
+        if self._client is None:
+            return
+        with contextlib.suppress(DockerException, OSError):
+            for container in self._containers():
+                self._save_log(container)
+        if self._project is not None:
+            with contextlib.suppress(HarnessError):
+                down = ("down", "-v", "--remove-orphans", "-t", _STOP_GRACE_S)
+                self._project.run(*down, timeout_s=_DOWN_TIMEOUT_S)
+        with contextlib.suppress(DockerException):
+            remove_labelled(self._client, self.run_id)
+
+    def pids(self) -> dict[str, str]:
+        """Container ids by service (`service_N` for further replicas of one service)."""
+        if self._client is None:
+            return {}
+        return {_replica_name(c): c.short_id for c in self._containers()}
+
+    # --- what fault injectors use ----------------------------------------------------------------------
+
+    def link_proxy(self, node: str) -> Proxy:
+        raise HarnessError(f"{node}: a compose stack has no fault proxy; only container faults apply")
+
+    def node_admin_url(self, node: str) -> str:
+        raise HarnessError(f"{node}: a compose stack has no admin fault hook; only container faults apply")
+
+    def kill_node(self, node: str) -> dict[str, Any]:
+        """SIGKILL the service's container and leave it exited, as a host that lost power leaves it; what
+        happens next (a restart policy, say) is the user's stack's business."""
+        container = self.container(node)
+        container.kill("SIGKILL")
+        return {"node": node, "container": container.short_id, "signal": "SIGKILL"}
+
+    def start_node(self, node: str) -> dict[str, Any]:
+        """Start the service's container again, or have compose recreate it if it was removed."""
+        try:
+            container = self.container(node)
+        except NotFound:
+            recreate = ("up", "-d", "--no-build", "--no-deps", node)
+            self.project.run(*recreate, timeout_s=self.stack.startup_timeout)
+            container = self.container(node)
+        else:
+            container.start()
+        return {"node": node, "container": container.short_id}
+
+    def node_faults(self) -> DockerNodeFaults:
+        return DockerNodeFaults(self)
+
+    def container(self, node: str) -> Container:
+        """The service's first container (compose numbers replicas from 1)."""
+        containers = self._containers(f"{SERVICE_LABEL}={node}")
+        if not containers:
+            raise NotFound(f"service {node} of {self.project_name} has no container")
+        return min(containers, key=lambda c: int(c.labels.get(NUMBER_LABEL, "1")))
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            raise HarnessError("the compose backend has not been started")
+        return self._client
+
+    @property
+    def project(self) -> ComposeProject:
+        if self._project is None:
+            raise HarnessError("the compose backend has not been started")
+        return self._project
+
+    # --- internals -------------------------------------------------------------------------------------
+
+    def _containers(self, *labels: str) -> list[Container]:
+        """The project's service containers (not `compose run` one-offs), optionally narrowed by label."""
+        selector = [f"{PROJECT_LABEL}={self.project_name}", f"{RUN_LABEL}={self.run_id}", *labels]
+        found = self.client.containers.list(all=True, filters={"label": selector})
+        return [c for c in found if c.labels.get("com.docker.compose.oneoff") != "True"]
+
+    def _fixed_port(self) -> int | None:
+        if self.stack.port is not None and port_in_use(self.stack.port):
+            raise InputError(f"stack.port: {HOST}:{self.stack.port} is already in use")
+        return self.stack.port
+
+    def _require_images(self, config: dict[str, Any]) -> None:
+        """Every service's image must be local: a missing one would otherwise be pulled by `up`."""
+        for service, spec in config["services"].items():
+            image = (spec or {}).get("image")
+            where = f"{self.compose.file}: service {service}"
+            if not image:
+                raise InputError(f"{where} names no image; chaosdrill never builds: build, then name it")
+            try:
+                self.client.images.get(image)
+            except ImageNotFound:
+                raise InputError(
+                    f"{where} uses image {image}, not in the local Docker Engine (never pulled: load it)"
+                ) from None
+
+    def _published_port(self) -> int:
+        entry = self.compose.entrypoint
+        container = self.container(entry.service)
+        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{entry.port}/tcp") or []
+        ours = [b for b in bindings if b["HostIp"] == HOST]
+        if not ours:
+            raise _exited_error(container, "before publishing its port")
+        return int(ours[0]["HostPort"])
+
+    def _wait_ready(self, deadline: float) -> None:
+        url = f"{self.gateway_url}{self.compose.entrypoint.ready_path}"
+        while True:
+            for container in self._containers():
+                if _failed(container, entrypoint=_service(container) == self.compose.entrypoint.service):
+                    raise _exited_error(container, "during start-up")
+            try:
+                if httpx.get(url, timeout=1.0).status_code < 400:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                limit = f"stack.startup_timeout ({self.stack.startup_timeout:g}s)"
+                tail = _tail(self.container(self.compose.entrypoint.service))
+                raise HarnessError(f"{url} did not answer < 400 within {limit}; last log lines: {tail}")
+            time.sleep(0.2)
+
+    def _save_log(self, container: Container) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        with (self.logs / f"{_service(container)}.log").open("ab") as log:
+            log.write(container.logs())
+
+
+def _service(container: Container) -> str:
+    return container.labels.get(SERVICE_LABEL, container.name)
+
+
+def _replica_name(container: Container) -> str:
+    number = container.labels.get(NUMBER_LABEL, "1")
+    return _service(container) if number == "1" else f"{_service(container)}_{number}"
+
+
+def _failed(container: Container, *, entrypoint: bool) -> bool:
+    """A crashed service, or an entrypoint that exited at all; a one-shot job that exited 0 is fine."""
+    state = container.attrs["State"]
+    if container.status not in ("exited", "dead", "restarting"):
+        return False
+    return entrypoint or state.get("ExitCode") != 0
+
+
+def _exited_error(container: Container, what: str) -> HarnessError:
+    code = container.attrs["State"].get("ExitCode")
+    return HarnessError(f"service {_service(container)} ({container.name}) exited with code {code} {what}; "
+                        f"last log lines: {_tail(container)}")  # fmt: skip
+
+
+def _tail(container: Container) -> str:
+    try:
+        text = container.logs(tail=_LOG_LINES).decode(errors="replace")
+    except DockerException:
+        return ""
+    return " | ".join(text.strip().splitlines())
