@@ -26,11 +26,9 @@ _STOP_GRACE_S = 2
 _OOM_HEADROOM = 48 << 20
 _OOM_DEADLINE_S = 15.0
 # Make the node's main process the OOM killer's first choice (raising oom_score_adj needs no privilege),
-# then allocate and touch memory until the kernel kills it.
-_MEMORY_HOG = (
-    "echo 1000 > /proc/1/oom_score_adj && exec python3 -c "
-    "'chunks = []\nwhile True: chunks.append(bytearray(8 << 20))'"
-)
+# then allocate memory until the kernel kills it: `tail` buffers a "line" of /dev/zero without end, and
+# needs only a shell and coreutils/busybox, which a user's image has where Python may not.
+_MEMORY_HOG = "echo 1000 > /proc/1/oom_score_adj && exec tail /dev/zero"
 
 
 class ContainerNodes(Protocol):

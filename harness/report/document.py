@@ -26,6 +26,10 @@ class Image:
     path: Path
     """On disk, for the HTML report to inline."""
 
+    @classmethod
+    def in_run(cls, run_dir: Path, title: str, path: Path) -> Image:
+        return cls(title, path.relative_to(run_dir).as_posix(), path)
+
 
 @dataclass(frozen=True)
 class Section:

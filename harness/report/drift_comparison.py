@@ -15,6 +15,9 @@ from harness.report.timeline import FaultSpan
 
 DRIFTED_PSI = 0.1
 """PSI above which a feature counts as drifted (the usual "moderate shift" line)."""
+MIN_POLLS_OVER = 3
+"""Polls the stack's PSI must be over the line for its own scores to count as drift: right after start
+its monitor scores a handful of requests, and a single noisy poll over 0.1 there is not drift."""
 DRIFT_KIND = "data-drift"
 SENT_COLUMNS = ["start_s", "end_s", "feature", "n", "psi", "ks_stat", "ks_pvalue", "js", "missing"]
 """The drift-truth contract (harness/verify/drift_truth.py): one row per window and feature."""
@@ -42,6 +45,8 @@ class FeatureDrift:
     """First window start whose sent PSI was over DRIFTED_PSI."""
     detected_over_s: float | None
     """First poll whose detected PSI was over DRIFTED_PSI."""
+    polls_over: int
+    """Polls whose detected PSI was over DRIFTED_PSI."""
 
 
 @dataclass(frozen=True)
@@ -115,12 +120,13 @@ def _feature_drift(feature: str, sent: pd.DataFrame, detected: pd.DataFrame) -> 
         min_pvalue_detected=_min(seen["ks_pvalue"]),
         sent_over_s=_first_over(mine["start_s"], mine["psi"]),
         detected_over_s=_first_over(seen["t_s"], seen["psi"]),
+        polls_over=int((seen["psi"] > DRIFTED_PSI).sum()),
     )
 
 
 def _drifted(feature: FeatureDrift) -> bool:
-    peaks = (feature.max_psi_sent, feature.max_psi_detected)
-    return any(psi is not None and psi > DRIFTED_PSI for psi in peaks)
+    sent = feature.max_psi_sent is not None and feature.max_psi_sent > DRIFTED_PSI
+    return sent or feature.polls_over >= MIN_POLLS_OVER
 
 
 def compare_drift(

@@ -7,7 +7,13 @@ feature's peak PSI, lowest KS p-value and when each side first crossed the drift
 from __future__ import annotations
 
 from harness.report.document import Image, Section, Table
-from harness.report.drift_comparison import DRIFTED_PSI, AlertPeriod, DriftComparison, FeatureDrift
+from harness.report.drift_comparison import (
+    DRIFTED_PSI,
+    MIN_POLLS_OVER,
+    AlertPeriod,
+    DriftComparison,
+    FeatureDrift,
+)
 from harness.report.formatting import fmt_number, fmt_offset, fmt_percent, fmt_seconds
 from harness.report.timeline import FaultSpan
 
@@ -71,12 +77,13 @@ def drift_section(drift: DriftComparison, image: Image | None) -> Section:
     paragraphs = [
         "PSI of each feature against the training baseline: as sent (the harness's ground truth per "
         "window) and as detected (the stack's drift monitor, polled). "
-        f"A feature counts as drifted when either PSI exceeds {DRIFTED_PSI:g}."
+        f"A feature counts as drifted when its sent PSI exceeds {DRIFTED_PSI:g} in a window, or its detected "
+        f"PSI in at least {MIN_POLLS_OVER} polls."
     ]
     paragraphs += _alert_paragraphs(drift)
     paragraphs += _missing_paragraph(drift.missing)
     if not drift.features:
-        paragraphs.append(f"No feature's PSI exceeded {DRIFTED_PSI:g}, as sent or as detected.")
+        paragraphs.append("No feature drifted, as sent or as detected.")
         return Section("Data drift", paragraphs=paragraphs)
     headers = [
         "Feature",

@@ -53,6 +53,7 @@ _INJECTION_COLOUR = "darkred"
 _RECOVERY_COLOUR = "tab:green"
 _NO_REQUESTS = "No requests were recorded in this run"
 _BREAKER_MARKERS = {"open": ("X", "red"), "half-open": ("D", "gold"), "closed": ("o", "limegreen")}
+_VERSION_PALETTE = ("tab:blue", "tab:red", "tab:purple", "tab:cyan", "tab:olive", "tab:brown", "tab:pink")
 _CANARY_LINES = {"deployed": ("tab:blue", "--"), "rolled back": ("red", "-"), "promoted": ("tab:green", "-")}
 
 
@@ -213,7 +214,7 @@ def _band_middle(shares: pd.DataFrame, node: str, t_s: float, window_s: float) -
 def _mark_breakers(ax: Axes, shares: pd.DataFrame, inputs: PlotInputs) -> None:
     """Each breaker change on the band of the node it belongs to, with the node named beside it."""
     labelled: set[str] = set()
-    for change in inputs.breakers:
+    for index, change in enumerate(inputs.breakers):
         marker, colour = _BREAKER_MARKERS[change.state]
         y = _band_middle(shares, change.node, change.t_s, inputs.summary.slo.window_s)
         label = f"breaker {change.state}" if change.state not in labelled else "_nolegend_"
@@ -224,7 +225,7 @@ def _mark_breakers(ax: Axes, shares: pd.DataFrame, inputs: PlotInputs) -> None:
         ax.annotate(
             change.node,
             (change.t_s, y),
-            xytext=(4, 4),
+            xytext=(4, 4 if index % 2 == 0 else -12),  # alternate: a flapping breaker's names stay legible
             textcoords="offset points",
             fontsize="x-small",
             annotation_clip=True,
@@ -274,11 +275,19 @@ def _mark_canary(ax: Axes, changes: list[CanaryChange]) -> None:
         )
 
 
+def _version_colours(shares: pd.DataFrame) -> dict[str, str]:
+    """Busiest version first in the palette, so the stable one is blue and a canary stands out in red."""
+    answered = shares.drop(columns=[series.NO_VERSION], errors="ignore").sum().sort_values(ascending=False)
+    palette = _VERSION_PALETTE
+    colours = {str(version): palette[index % len(palette)] for index, version in enumerate(answered.index)}
+    return {**colours, series.NO_VERSION: "lightgray"}
+
+
 def _versions(ax: Axes, inputs: PlotInputs) -> None:
     window_s = inputs.summary.slo.window_s
     ax.set_ylabel("share of requests (%)")
     shares = series.version_shares(inputs.samples, window_s)
-    _stacked_bars(ax, shares, window_s, lambda name: "lightgray" if name == series.NO_VERSION else None)
+    _stacked_bars(ax, shares, window_s, _version_colours(shares).get)
     _mark_canary(ax, inputs.canary)
     ax.set_ylim(0, 118)
 

@@ -272,7 +272,8 @@ def _traffic_section(summary: RunSummary, samples: pd.DataFrame, breakers: list[
     total = sum(counts.values())
     replicas = sorted(set(summary.traffic_share) | set(counts), key=lambda r: (r == series.NO_REPLICA, r))
     if not replicas:
-        return Section("Traffic share", paragraphs=["No requests were served."], bullets=_breaker_bullets(breakers))
+        bullets = _breaker_bullets(breakers)
+        return Section("Traffic share", paragraphs=["No requests were served."], bullets=bullets)
     rows = [
         [
             name,
@@ -287,9 +288,7 @@ def _traffic_section(summary: RunSummary, samples: pd.DataFrame, breakers: list[
 
 
 def _plots_section(run_dir: Path, plots: dict[str, Path]) -> Section:
-    images = [
-        Image(PLOT_TITLES[name], path.relative_to(run_dir).as_posix(), path) for name, path in plots.items()
-    ]
+    images = [Image.in_run(run_dir, PLOT_TITLES[name], path) for name, path in plots.items()]
     return Section("Plots", images=images)
 
 

@@ -22,10 +22,6 @@ from harness.report.view import build_view
 from harness.verify.results import RunSummary
 
 
-def _image(run_dir: Path, title: str, path: Path) -> Image:
-    return Image(title, path.relative_to(run_dir).as_posix(), path)
-
-
 def _mechanism_sections(
     run_dir: Path,
     inputs: PlotInputs,
@@ -36,16 +32,17 @@ def _mechanism_sections(
     sections, plots = [], []
     if versions_shown(inputs.samples, inputs.canary):
         path = write_plots(run_dir / "plots", inputs, ["versions"])["versions"]
-        sections.append(versions_section(inputs.samples, inputs.canary, _image(run_dir, PLOT_TITLES["versions"], path)))
+        image = Image.in_run(run_dir, PLOT_TITLES["versions"], path)
+        sections.append(versions_section(inputs.samples, inputs.canary, image))
         plots.append(path)
     drift = compare_drift(inputs.spans, snapshots, drift_truth, time_origin(inputs.summary))
     if drift is not None:
-        image = None
+        drift_image = None
         if drift.features:
             path = write_drift_plot(run_dir / "plots", drift, inputs.horizon_s, inputs.summary.scenario)
-            image = _image(run_dir, DRIFT_PLOT_TITLE, path)
+            drift_image = Image.in_run(run_dir, DRIFT_PLOT_TITLE, path)
             plots.append(path)
-        sections.append(drift_section(drift, image))
+        sections.append(drift_section(drift, drift_image))
     return sections, plots
 
 
@@ -82,5 +79,6 @@ def write_reports(
     html.write_text(render_html(view), encoding="utf-8")
     junit = write_junit(run_dir / "junit.xml", summary)
     written = {"report.md": markdown, "report.html": html, "junit.xml": junit}
-    written.update({path.relative_to(run_dir).as_posix(): path for path in [*plots.values(), *mechanism_plots]})
+    for path in [*plots.values(), *mechanism_plots]:
+        written[path.relative_to(run_dir).as_posix()] = path
     return written

@@ -10,7 +10,7 @@ import docker
 import pytest
 from dockerstack import predict, wait_until
 
-from faults.container import NodePartition, NodePause
+from faults.container import NodePartition, NodePause, OomKill
 from harness.backends import make_backend
 from harness.backends.compose_backend import PROJECT_LABEL, ComposeBackend
 from harness.backends.docker_cleanup import leftovers
@@ -174,3 +174,11 @@ def test_unreachable_engine_is_one_clear_line(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(HarnessError, match="Docker is not reachable"):
         stack.start()
     stack.stop()
+
+
+def test_oom_kill_needs_nothing_from_the_users_image_but_a_shell(backend: ComposeBackend) -> None:
+    oom = OomKill(backend.node_faults(), "cpu-0", restart=True)
+    details = oom.apply()
+    assert details["oom_killed"] and backend.container("cpu-0").attrs["State"]["OOMKilled"]
+    oom.clear()
+    assert backend.container("cpu-0").status == "running"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from ml_data import make_drift_truth, make_ml_events, make_ml_faults, make_ml_samples, make_snapshots
 from report_data import expectation, make_events, make_faults, make_samples, make_summary, make_windows
 
 from harness.report import write_reports
@@ -29,9 +31,11 @@ def _render(
     samples: pd.DataFrame,
     windows: pd.DataFrame,
     events: list[dict[str, object]],
+    **stack: Any,
 ) -> RenderedRun:
+    """stack: write_reports' optional snapshots and drift_truth."""
     run_dir = tmp_path_factory.mktemp(summary.verdict) / "run"
-    return RenderedRun(run_dir, summary, write_reports(run_dir, summary, samples, windows, events))
+    return RenderedRun(run_dir, summary, write_reports(run_dir, summary, samples, windows, events, **stack))
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +81,19 @@ def incomplete_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
         {"t": summary.started_at + 30.5, "event": "interrupted", "details": "startup timeout"},
     ]
     return _render(tmp_path_factory, summary, pd.DataFrame(), pd.DataFrame(), events)
+
+
+@pytest.fixture(scope="session")
+def ml_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
+    """A bad canary rolled back, a GPU node killed (its breaker flapping) and an income shift detected."""
+    samples, faults = make_ml_samples(), make_ml_faults()
+    summary = make_summary("ml-drill", [], faults, samples)
+    return _render(
+        tmp_path_factory,
+        summary,
+        samples,
+        make_windows(samples),
+        make_ml_events(faults),
+        snapshots=make_snapshots(),
+        drift_truth=make_drift_truth(),
+    )

@@ -6,20 +6,10 @@ import re
 from pathlib import Path
 
 from conftest import RenderedRun
+from markdown_tables import table_rows
 from report_data import make_samples, make_summary, make_windows
 
 from harness.report import write_reports
-
-
-def _rows(markdown: str, first_cell: str) -> list[list[str]]:
-    """Table rows whose first cell is first_cell, split on unescaped pipes."""
-    rows = []
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip().strip("*") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-            if cells and cells[0] == first_cell:
-                rows.append(cells)
-    return rows
 
 
 def test_passed_report_leads_with_the_verdict(passed_run: RenderedRun) -> None:
@@ -27,7 +17,7 @@ def test_passed_report_leads_with_the_verdict(passed_run: RenderedRun) -> None:
     assert markdown.startswith("# Drill report: quickstart — PASS\n")
     assert "**Verdict: PASS** — all 2 expectations met" in markdown
     assert "What went wrong" not in markdown
-    assert _rows(markdown, "recovery kill-gpu") == [
+    assert table_rows(markdown, "recovery kill-gpu") == [
         [
             "recovery kill-gpu",
             "recovery\\_time",
@@ -51,16 +41,21 @@ def test_passed_report_has_every_section_and_plot(passed_run: RenderedRun) -> No
 
 def test_timeline_is_relative_to_load_start(passed_run: RenderedRun) -> None:
     markdown = passed_run.text("report.md")
-    assert _rows(markdown, "-2.0s") == [["-2.0s", "run\\_started", ""]]
-    assert _rows(markdown, "+20.3s")[0][1:] == ["fault\\_applied", "fault kill-gpu (node\\_kill) on gpu-1"]
-    assert _rows(markdown, "+24.3s") == [["+24.3s", "slo\\_recovered", "fault kill-gpu: SLI back within SLO"]]
+    assert table_rows(markdown, "-2.0s") == [["-2.0s", "run\\_started", ""]]
+    assert table_rows(markdown, "+20.3s")[0][1:] == [
+        "fault\\_applied",
+        "fault kill-gpu (node\\_kill) on gpu-1",
+    ]
+    assert table_rows(markdown, "+24.3s") == [
+        ["+24.3s", "slo\\_recovered", "fault kill-gpu: SLI back within SLO"]
+    ]
 
 
 def test_faults_table_shows_plan_reality_and_recovery(failed_run: RenderedRun) -> None:
     markdown = failed_run.text("report.md")
-    kill = _rows(markdown, "kill-gpu")[0]
+    kill = table_rows(markdown, "kill-gpu")[0]
     assert kill[1:7] == ["node\\_kill", "gpu-1", "+20.0s → +35.0s", "+20.3s", "+35.2s", "4.0s"]
-    slow = _rows(markdown, "slow-cpu")[0]
+    slow = table_rows(markdown, "slow-cpu")[0]
     assert slow[6] == "never"
 
 
@@ -72,7 +67,7 @@ def test_failed_report_explains_what_went_wrong(failed_run: RenderedRun) -> None
     assert "After fault slow-cpu (latency) the SLI never came back within the SLO." in impact
     assert "SLO missed from +40.0s to +50.0s (10 windows)." in impact
     assert re.search(r"\d+ requests failed: connect \d+, timeout \d+\.", impact)
-    failed_row = _rows(markdown, "recovery slow-cpu")[0]
+    failed_row = table_rows(markdown, "recovery slow-cpu")[0]
     assert failed_row[4] == "FAIL"
     assert "p99 \\> 250ms \\| \\<b\\>bold\\</b\\>" in failed_row[5]
     assert "<script>" not in markdown
@@ -85,11 +80,11 @@ def test_incomplete_report_says_why_and_that_nothing_was_recorded(incomplete_run
     assert "The run is incomplete: stack did not become ready within 30s." in markdown
     assert "No requests were recorded" in markdown
     assert "No requests were served." in markdown
-    assert _rows(markdown, "kill-gpu")[0][4:7] == ["not applied", "not cleared", "n/a"]
+    assert table_rows(markdown, "kill-gpu")[0][4:7] == ["not applied", "not cleared", "n/a"]
     assert "- Fault slow-cpu (latency) went wrong in the harness: proxy refused the toxic" in markdown
-    assert _rows(markdown, "slow-cpu")[0][-1] == "proxy refused the toxic"
+    assert table_rows(markdown, "slow-cpu")[0][-1] == "proxy refused the toxic"
     assert "| **slow-cpu** |" in markdown  # highlighted: the fault went wrong
-    assert _rows(markdown, "+30.5s") == [["+30.5s", "interrupted", "startup timeout"]]
+    assert table_rows(markdown, "+30.5s") == [["+30.5s", "interrupted", "startup timeout"]]
 
 
 def test_bare_run_without_faults_events_or_expectations(tmp_path: Path) -> None:
