@@ -120,10 +120,10 @@ class _Drill:
     def _drive(self) -> None:
         self.backend.start()
         self.events.emit("stack_ready", gateway=self.backend.gateway_url, pids=self.backend.pids())
-        self.monitor = StackMonitor(
-            f"{self.backend.gateway_url}/admin/state", self.run_dir / "stack_state.jsonl"
-        )
-        self.monitor.start()
+        if self.scenario.stack.compose is None:
+            state_url = f"{self.backend.gateway_url}/admin/state"
+            self.monitor = StackMonitor(state_url, self.run_dir / "stack_state.jsonl")
+            self.monitor.start()
         load = self.scenario.load
         self.load = LoadProcess(load_config(self.scenario, self.plan, self.backend.gateway_url), self.run_dir)
         self.load.start()

@@ -17,6 +17,8 @@ import httpx
 
 
 class StackMonitor:
+    """Only the reference gateway has `/admin/state`; for a user's compose stack the runner starts none."""
+
     def __init__(self, state_url: str, path: Path, interval_s: float = 0.25):
         self.state_url = state_url
         self.path = path

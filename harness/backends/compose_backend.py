@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import docker
-import httpx
 import yaml
 from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
@@ -25,9 +24,10 @@ from toxiproxy.proxy import Proxy
 from harness.backends.compose_cli import ComposeProject, compose_command
 from harness.backends.compose_override import HOST, compose_override
 from harness.backends.docker_cleanup import remove_labelled
-from harness.backends.docker_client import RUN_LABEL, docker_client, run_labels
+from harness.backends.docker_client import RUN_LABEL, docker_client, log_tail, run_labels
 from harness.backends.docker_node_faults import DockerNodeFaults
 from harness.backends.processes import port_in_use
+from harness.backends.readiness import wait_until_ready
 from harness.errors import HarnessError, InputError
 from harness.scenario.model import ComposeSpec, Scenario
 
@@ -184,21 +184,18 @@ class ComposeBackend:
         return int(ours[0]["HostPort"])
 
     def _wait_ready(self, deadline: float) -> None:
-        url = f"{self.gateway_url}{self.compose.entrypoint.ready_path}"
-        while True:
+        entrypoint = self.compose.entrypoint.service
+
+        def fail_fast() -> None:
             for container in self._containers():
-                if _failed(container, entrypoint=_service(container) == self.compose.entrypoint.service):
+                if _failed(container, entrypoint=_service(container) == entrypoint):
                     raise _exited_error(container, "during start-up")
-            try:
-                if httpx.get(url, timeout=1.0).status_code < 400:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                limit = f"stack.startup_timeout ({self.stack.startup_timeout:g}s)"
-                tail = _tail(self.container(self.compose.entrypoint.service))
-                raise HarnessError(f"{url} did not answer < 400 within {limit}; last log lines: {tail}")
-            time.sleep(0.2)
+
+        wait_until_ready(
+            f"service {entrypoint}", f"{self.gateway_url}{self.compose.entrypoint.ready_path}", deadline,
+            self.stack.startup_timeout, fail_fast=fail_fast,
+            log_tail=lambda: log_tail(self.container(entrypoint), _LOG_LINES), ok_below=400, interval_s=0.2,
+        )  # fmt: skip
 
     def _save_log(self, container: Container) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -226,12 +223,4 @@ def _failed(container: Container, *, entrypoint: bool) -> bool:
 def _exited_error(container: Container, what: str) -> HarnessError:
     code = container.attrs["State"].get("ExitCode")
     return HarnessError(f"service {_service(container)} ({container.name}) exited with code {code} {what}; "
-                        f"last log lines: {_tail(container)}")  # fmt: skip
-
-
-def _tail(container: Container) -> str:
-    try:
-        text = container.logs(tail=_LOG_LINES).decode(errors="replace")
-    except DockerException:
-        return ""
-    return " | ".join(text.strip().splitlines())
+                        f"last log lines: {log_tail(container, _LOG_LINES)}")  # fmt: skip

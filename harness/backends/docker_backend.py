@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import docker
-import httpx
 from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 from docker.models.networks import Network
@@ -27,9 +26,10 @@ from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
 from harness.backends.docker_cleanup import remove_labelled
-from harness.backends.docker_client import docker_client, run_labels
+from harness.backends.docker_client import docker_client, log_tail, run_labels
 from harness.backends.docker_images import require_stack_image
 from harness.backends.processes import free_port, port_in_use
+from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
 from harness.scenario.model import Scenario
@@ -234,39 +234,27 @@ class DockerBackend:
 
     def _wait_ready(self, role: str, url: str, deadline: float) -> None:
         container = self.client.containers.get(self.container_name(role))
-        while True:
+
+        def fail_fast() -> None:
             container.reload()
             if container.status in ("exited", "dead"):
                 raise self._exited_error(container, "during start-up")
-            try:
-                if httpx.get(url, timeout=1.0).status_code < 300:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                limit = f"stack.startup_timeout ({self.stack.startup_timeout:g}s)"
-                tail = _tail(container)
-                raise HarnessError(f"{role} not ready at {url} within {limit}; last log lines: {tail}")
-            time.sleep(0.1)
+
+        wait_until_ready(
+            role, url, deadline, self.stack.startup_timeout, fail_fast=fail_fast,
+            log_tail=lambda: log_tail(container, _LOG_LINES),
+        )  # fmt: skip
 
     def _exited_error(self, container: Container, what: str) -> HarnessError:
         code = container.attrs["State"].get("ExitCode")
         return HarnessError(f"container {container.name} exited with code {code} {what}; "
-                            f"last log lines: {_tail(container)}")  # fmt: skip
+                            f"last log lines: {log_tail(container, _LOG_LINES)}")  # fmt: skip
 
     def _save_log(self, container: Container) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         role = container.labels.get("chaosdrill.role", container.name)
         with (self.logs / f"{role}.log").open("ab") as log:
             log.write(container.logs())
-
-
-def _tail(container: Container) -> str:
-    try:
-        text = container.logs(tail=_LOG_LINES).decode(errors="replace")
-    except DockerException:
-        return ""
-    return " | ".join(text.strip().splitlines())
 
 
 def _single_file_tar(path: str, text: str) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import docker
 from docker.errors import DockerException
+from docker.models.containers import Container
 
 from harness.errors import HarnessError
 
@@ -19,6 +20,15 @@ def docker_client(timeout_s: float = 30.0) -> docker.DockerClient:
     except DockerException as exc:
         raise HarnessError(f"Docker is not reachable (is the engine running? DOCKER_HOST?): {exc}") from None
     return client
+
+
+def log_tail(container: Container, lines: int = 5) -> str:
+    """A container's last log lines on one line, for error messages; empty if the engine can't say."""
+    try:
+        text = container.logs(tail=lines).decode(errors="replace")
+    except DockerException:
+        return ""
+    return " | ".join(text.strip().splitlines())
 
 
 def run_labels(run_id: str) -> dict[str, str]:

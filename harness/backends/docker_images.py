@@ -30,6 +30,7 @@ DOCKERFILE = "docker/stack.Dockerfile"
 BASE_SCRIPT = "docker/base/build-base.sh"
 BASE_REPOSITORY = "chaosdrill/base"
 STACK_REPOSITORY = "chaosdrill/stack"
+LATEST = "latest"
 # Exactly what the Dockerfile copies: the image's hash must change when, and only when, these do.
 REQUIREMENTS = "docker/stack-requirements.txt"
 _CONTEXT_FILES = (DOCKERFILE, REQUIREMENTS, "faults/__init__.py")
@@ -71,6 +72,7 @@ def build_images(force: bool = False, log: Log = print, root: Path = REPO_ROOT) 
         _build_stack(client, tags, root, nocache=force)
     else:
         log(f"stack image {tags.stack} is up to date")
+    client.images.get(tags.stack).tag(STACK_REPOSITORY, LATEST)  # what users' compose files can name
     return tags
 
 

@@ -20,6 +20,7 @@ from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
 from harness.backends.processes import ManagedProcess, free_port, port_in_use
+from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
 from harness.scenario.model import Scenario
@@ -151,16 +152,12 @@ class LocalBackend:
 
     def _wait_ready(self, name: str, url: str, deadline: float) -> None:
         process = self.processes.get(name)
-        while True:
+
+        def fail_fast() -> None:
             if process is not None and not process.alive:
                 raise process.exited_error("during start-up")
-            try:
-                if httpx.get(url, timeout=1.0).status_code < 300:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                tail = f"; last log lines: {process.log_tail()}" if process else ""
-                limit = f"stack.startup_timeout ({self.stack.startup_timeout:g}s)"
-                raise HarnessError(f"{name} not ready at {url} within {limit}{tail}")
-            time.sleep(0.05)
+
+        wait_until_ready(
+            name, url, deadline, self.stack.startup_timeout, fail_fast=fail_fast,
+            log_tail=lambda: process.log_tail() if process else "", interval_s=0.05,
+        )  # fmt: skip

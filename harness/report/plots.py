@@ -52,7 +52,7 @@ _FAULT_COLOUR = "tab:orange"
 _INJECTION_COLOUR = "darkred"
 _RECOVERY_COLOUR = "tab:green"
 _NO_REQUESTS = "No requests were recorded in this run"
-_BREAKER_MARKERS = {"open": ("X", "red"), "half-open": ("D", "gold"), "closed": ("o", "limegreen")}
+_BREAKER_MARKERS = {"open": ("X", "red"), "half-open": ("D", "gold"), "closed": ("o", "white")}
 _VERSION_PALETTE = ("tab:blue", "tab:red", "tab:purple", "tab:cyan", "tab:olive", "tab:brown", "tab:pink")
 _CANARY_LINES = {"deployed": ("tab:blue", "--"), "rolled back": ("red", "-"), "promoted": ("tab:green", "-")}
 
@@ -220,7 +220,15 @@ def _mark_breakers(ax: Axes, shares: pd.DataFrame, inputs: PlotInputs) -> None:
         label = f"breaker {change.state}" if change.state not in labelled else "_nolegend_"
         labelled.add(change.state)
         ax.scatter(
-            change.t_s, y, marker=marker, s=60, color=colour, edgecolors="black", zorder=8, label=label
+            change.t_s,
+            y,
+            marker=marker,
+            s=70,
+            color=colour,
+            edgecolors="black",
+            linewidths=1.3,
+            zorder=8,
+            label=label,
         )
         ax.annotate(
             change.node,

@@ -74,7 +74,6 @@ def _load_outcome(load: dict[str, Any]) -> str:
     return ", ".join(clauses[:-1]) + f" and {clauses[-1]}" if len(clauses) > 1 else "".join(clauses)
 
 
-
 def describe_load(load: dict[str, Any]) -> str:
     """The load as planned and as it went, in one sentence fragment (never the raw mapping)."""
     known = ("rate", "users", "mode", "duration", "duration_s", "sent", "started_at")
