@@ -185,7 +185,10 @@ class _Drill:
         drift = self._drift_truth(load_started)
         if drift is not None:
             drift.to_csv(self.run_dir / "drift_truth.csv", index=False)
-        write_reports(self.run_dir, summary, verification.samples, verification.windows, self.events.events)
+        write_reports(
+            self.run_dir, summary, verification.samples, verification.windows, self.events.events,
+            snapshots=snapshots, drift_truth=drift,
+        )  # fmt: skip
         self.events.close()
         return summary
 

@@ -71,8 +71,11 @@ def degraded_share(samples: pd.DataFrame, window_s: float) -> pd.Series:
 
 
 def attempts_per_window(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
-    """Mean and max upstream attempts per request: a retry storm shows as max >> mean >> 1."""
-    grouped = samples["attempts"].groupby(window_starts(samples, window_s))
+    """Mean and max upstream attempts per request: a retry storm shows as max >> mean >> 1.
+
+    Responses without an X-Attempts header (attempts -1) say nothing about retries and are left out."""
+    reported = samples[samples["attempts"] >= 0]
+    grouped = reported["attempts"].groupby(window_starts(reported, window_s))
     return pd.DataFrame({"mean": grouped.mean(), "max": grouped.max()})
 
 
