@@ -23,7 +23,7 @@ def scenario(
     *,
     profile: str = "resilient",
     mechanisms: dict | None = None,
-    duration: str = "14s",
+    duration: str = "10s",
     users: int = 6,
     **extra: Any,
 ) -> dict:

@@ -10,31 +10,11 @@ import sys
 import pytest
 import requests
 
-from tests.e2e.drills import REPO, assert_all_gone, run_drill, scenario
+from tests.e2e.drills import REPO, run_drill, scenario
 
 pytestmark = pytest.mark.slow
 
-KILL_GPU = {"name": "kill-gpu", "kind": "node-kill", "at": "4s", "target": "gpu-0"}
-KILL_EXPECTATIONS = {"errors": ["rate < 2%"], "recovery_time": [{"fault": "kill-gpu", "max": "3s"}]}
-REPORT_FILES = ["summary.json", "report.md", "report.html", "junit.xml", "events.jsonl", "samples.csv",
-                "plots/latency.png", "plots/errors.png", "plots/traffic_share.png"]  # fmt: skip
-
-
-def test_node_kill_passes_with_failover(tmp_path):
-    run = run_drill(tmp_path, scenario("kill-resilient", [KILL_GPU], KILL_EXPECTATIONS))
-    assert run.code == 0, run.stdout + run.stderr
-    summary = run.summary
-    assert summary["verdict"] == "pass"
-    for name in REPORT_FILES:
-        assert (run.run_dir / name).is_file(), name
-    [fault] = summary["faults"]
-    assert fault["applied_at"] is not None and fault["recovery_s"] <= 3
-    assert summary["traffic_share"].get("gpu-0", 0) < 0.25  # traffic moved off the dead node
-    assert summary["slo"]["requests"] > 100
-    assert_all_gone(run.child_pids())
-
-
-SLOW_LINK = {"name": "slow", "kind": "latency", "at": "3s", "duration": "8s", "target": "gpu-1",
+SLOW_LINK = {"name": "slow", "kind": "latency", "at": "2s", "duration": "5s", "target": "gpu-1",
              "params": {"latency": "800ms"}}  # fmt: skip
 SLOW_EXPECTATIONS = {"errors{fault:slow}": ["rate < 2%"], "latency{fault:slow}": ["p(95) < 700ms"]}
 
