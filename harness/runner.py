@@ -210,6 +210,7 @@ class _Drill:
 def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
     load = scenario.load
     start_at = time.time() + LOAD_LEAD_S
+    drifts = [_drift_window(f, start_at) for f in plan.faults if f.spec.kind == "data-drift"]
     return LoadConfig(
         target_url=target_url,
         path=load.path,
@@ -223,7 +224,8 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         rows_per_request=load.rows,
         features=load.profile.features or FEATURE_SCHEMA,
         replay=str(load.profile.replay) if load.profile.replay else None,
-        drifts=[_drift_window(f, start_at) for f in plan.faults if f.spec.kind == "data-drift"],
+        drifts=drifts,
+        log_features=bool(drifts),
         seed=plan.seed,
         request_timeout_s=load.request_timeout,
         late_tolerance_s=load.late_tolerance,

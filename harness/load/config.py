@@ -34,6 +34,9 @@ class LoadConfig(BaseModel):
     think_time_s: float = Field(default=0.0, ge=0)
     drifts: list[DriftWindow] = Field(default_factory=list)
     """Injected data drift, applied to rows by their request's intended send time."""
+    log_features: bool = False
+    """Write features.csv (every row sent): the ground truth of data-drift drills. Off otherwise, since
+    formatting every row costs the worker noticeable CPU per request."""
     replay: str | None = None
     """CSV or Parquet file whose rows are replayed round-robin instead of drawing from `features`;
     `features` still names the columns sent and is the baseline drift is measured against."""

@@ -76,7 +76,11 @@ class RequestRecorder:
     """Sends one request per call and writes its sample; keeps the counts that go into load.json."""
 
     def __init__(
-        self, config: LoadConfig, payloads: PayloadGenerator, writer: SampleWriter, features_log: FeatureLog
+        self,
+        config: LoadConfig,
+        payloads: PayloadGenerator,
+        writer: SampleWriter,
+        features_log: FeatureLog | None,
     ) -> None:
         self._path = config.path
         self._late_tolerance_s = config.late_tolerance_s
@@ -97,7 +101,8 @@ class RequestRecorder:
         t_start = time.time()
         origin = t_start if t_intended is None else t_intended
         payload = self._payloads.next_payload(origin)
-        self._features_log.write(origin, payload.rows)
+        if self._features_log is not None:
+            self._features_log.write(origin, payload.rows)
         self.sent += 1
         self.in_flight += 1
         try:

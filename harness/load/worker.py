@@ -75,7 +75,8 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     t0 = max(config.start_at, time.time())
     payloads = _payloads(config, late_s=t0 - config.start_at)
     writer = SampleWriter(out_dir / SAMPLES_FILE)
-    features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names)
+    features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names) if config.log_features else None
+    streams = [writer] if features_log is None else [writer, features_log]
     recorder = RequestRecorder(config, payloads, writer, features_log)
     interrupted = Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -84,7 +85,7 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     user_class, schedule = build_user_class(config, recorder, t0)
     environment = Environment(user_classes=[user_class], host=config.target_url)
     runner = environment.create_local_runner()
-    flusher = gevent.spawn(_flush_periodically, [writer, features_log], 0.25)
+    flusher = gevent.spawn(_flush_periodically, streams, 0.25)
     ready_tmp = out_dir / f"{READY_FILE}.tmp"
     ready_tmp.write_text(f"{t0:.6f}\n", encoding="utf-8")
     os.replace(ready_tmp, out_dir / READY_FILE)  # atomic: the harness never reads a half-written time
@@ -106,7 +107,7 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
         runner.quit()
     finally:
         flusher.kill()
-        for stream in (writer, features_log):
+        for stream in streams:
             stream.flush()
             stream.close()
 

@@ -51,7 +51,14 @@ def test_worker_logs_exactly_the_instances_it_sent_with_drift_in_its_window(
     window = {"start_at": start_at + 1.0, "end_at": start_at + 2.0}
     drift = DriftWindow(name="shift", transform="mean-shift", features=["income"], **window)
     config = make_config(
-        gateway.url, mode="open", rate=150.0, max_users=20, duration_s=3.0, start_at=start_at, drifts=[drift]
+        gateway.url,
+        mode="open",
+        rate=150.0,
+        max_users=20,
+        duration_s=3.0,
+        start_at=start_at,
+        drifts=[drift],
+        log_features=True,
     )
     process = load_factory(config)
     process.start()
@@ -69,3 +76,13 @@ def test_worker_logs_exactly_the_instances_it_sent_with_drift_in_its_window(
     assert inside.sum() > 100 and (~inside).sum() > 100
     assert np.mean(features.loc[inside, "income"]) == pytest.approx(5.0 + 2 * 2.0, abs=0.5)
     assert np.mean(features.loc[~inside, "income"]) == pytest.approx(5.0, abs=0.5)
+
+
+def test_no_features_log_unless_asked(
+    gateway: ScriptedGateway, load_factory: Callable[..., LoadProcess]
+) -> None:
+    process = load_factory(make_config(gateway.url))
+    process.start()
+    assert process.wait(timeout=20) == 0
+    assert len(read_samples(process.samples_path)) > 0
+    assert not process.features_path.exists()

@@ -127,9 +127,7 @@ def test_schema_drift_changes_the_keys_inside_the_window_only(
         assert [row["income_extra"] for row in instances] == [row[1] for row in during.rows]
 
 
-@pytest.mark.parametrize(
-    "transform", ["missing", "schema-rename", "schema-missing", "schema-extra"]
-)
+@pytest.mark.parametrize("transform", ["missing", "schema-rename", "schema-missing", "schema-extra"])
 def test_model_server_rejects_missing_values_and_schema_drift_with_4xx(transform: str) -> None:
     feature = "income_k"
     drift = _drift(transform, [feature], rate=1.0)
