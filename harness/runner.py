@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -97,7 +98,7 @@ class _Drill:
         )
         error: str | None = None
         exit_code: int | None = None
-        with _signals_raise_interrupted():
+        with _signal_handlers(_raise_interrupted):
             try:
                 self._drive()
             except Interrupted as exc:
@@ -108,7 +109,7 @@ class _Drill:
                 (self.run_dir / "harness-error.txt").write_text(traceback.format_exc())
                 error, exit_code = f"harness crashed: {type(exc).__name__}: {exc}", EXIT_BAD_INPUT
             finally:
-                with _signals_ignored():
+                with _signal_handlers(signal.SIG_IGN):
                     self._teardown()
         if error:
             self.events.emit("interrupted" if exit_code == EXIT_INTERRUPTED else "run_error", error=error)
@@ -250,23 +251,15 @@ def _drift_window(fault: PlannedFault, start_at: float) -> DriftWindow:
     )
 
 
-@contextmanager
-def _signals_raise_interrupted() -> Iterator[None]:
-    def handler(signum: int, _frame: object) -> None:
-        raise Interrupted(signal.Signals(signum).name)
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
 
+
+@contextmanager
+def _signal_handlers(handler: Any) -> Iterator[None]:
+    """SIGINT/SIGTERM handled by `handler` inside the block: raised as `Interrupted` during the drill, and
+    ignored during teardown, where a second Ctrl-C must not leave processes or faults behind."""
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-@contextmanager
-def _signals_ignored() -> Iterator[None]:
-    """A second Ctrl-C must not cut the teardown short and leave processes or faults behind."""
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:

@@ -66,9 +66,16 @@ def _first_seen(snapshots: list[Snapshot], after: float, seen: Callable[[Snapsho
     return next((s for s in snapshots if s["polled_at"] >= after and seen(s)), None)
 
 
+def _result(
+    name: str, metric: str, observed: float | None, threshold: str, passed: bool, why: str
+) -> ExpectationResult:
+    """Every mechanism expectation is a time in seconds."""
+    return ExpectationResult(name, metric, observed, threshold, "s", passed, why)
+
+
 def _unmeasurable(name: str, metric: str, threshold: str, record: FaultRecord) -> ExpectationResult:
     reason = record.error or "the fault was never applied"
-    return ExpectationResult(name, metric, None, threshold, "s", False, f"could not be measured: {reason}")
+    return _result(name, metric, None, threshold, False, f"could not be measured: {reason}")
 
 
 def _alerting(snapshot: Snapshot) -> bool:
@@ -89,23 +96,21 @@ def _drift(e: DriftDetectedExpectation, record: FaultRecord, snapshots: list[Sna
     false_alarm = next((s for s in snapshots if s["polled_at"] < record.applied_at and _alerting(s)), None)
     if false_alarm is not None:
         early = record.applied_at - false_alarm["polled_at"]
-        return ExpectationResult(
+        return _result(
             name,
             "drift_detected",
             None,
             threshold,
-            "s",
             False,
             f"false alarm: drift alert {early:.1f}s before {e.fault} was injected",
         )
     seen = _first_seen(snapshots, record.applied_at, _alerting)
     if seen is None:
-        return ExpectationResult(
+        return _result(
             name,
             "drift_detected",
             None,
             threshold,
-            "s",
             False,
             f"no drift alert after {e.fault} was injected, until the end of the run",
         )
@@ -113,12 +118,11 @@ def _drift(e: DriftDetectedExpectation, record: FaultRecord, snapshots: list[Sna
     since = seen["drift"].get("alert_since")
     claim = f" (stack's alert_since: +{since - record.applied_at:.2f}s)" if since else ""
     passed = latency <= e.within
-    return ExpectationResult(
+    return _result(
         name,
         "drift_detected",
         latency,
         threshold,
-        "s",
         passed,
         f"drift alert seen {latency:.2f}s after {e.fault} was injected{claim}; no alert before it; "
         f"{'within' if passed else 'over'} the {format_duration(e.within)} limit",
@@ -143,12 +147,11 @@ def _rollback(
     if e.max_canary_requests is not None and len(served) > e.max_canary_requests:
         problems.append(f"{len(served):,} requests served by {version} (limit {e.max_canary_requests:,})")
     if seen is None:
-        return ExpectationResult(
+        return _result(
             name,
             "rollback",
             None,
             threshold,
-            "s",
             False,
             f"{version} was never rolled back; {len(served):,} requests served by it",
         )
@@ -164,12 +167,11 @@ def _rollback(
         f"rolled back {latency:.2f}s after {e.fault} was deployed (stack's rolled_back_at: "
         f"+{rolled_back_at - record.applied_at:.2f}s; {reason}); {len(served):,} requests served by {version}"
     )
-    return ExpectationResult(
+    return _result(
         name,
         "rollback",
         latency,
         threshold,
-        "s",
         not problems,
         detail + ("; " + "; ".join(problems) if problems else ""),
     )
@@ -189,12 +191,11 @@ def _breaker(
 
     seen = _first_seen(snapshots, record.applied_at, opened)
     if seen is None:
-        return ExpectationResult(
+        return _result(
             name,
             "breaker_opened",
             None,
             threshold,
-            "s",
             False,
             f"no breaker opened for {', '.join(sorted(targets))} after {e.fault}",
         )
@@ -202,12 +203,11 @@ def _breaker(
     passed = latency <= e.within
     nodes = ", ".join(sorted(targets))
     verdict = f"{'within' if passed else 'over'} the {format_duration(e.within)} limit"
-    return ExpectationResult(
+    return _result(
         name,
         "breaker_opened",
         latency,
         threshold,
-        "s",
         passed,
         f"breaker for {nodes} seen open {latency:.2f}s after {e.fault}; {verdict}",
     )
