@@ -26,7 +26,7 @@ from harness.backends.compose_override import HOST, compose_override
 from harness.backends.docker_cleanup import remove_labelled
 from harness.backends.docker_client import RUN_LABEL, docker_client, log_tail, run_labels
 from harness.backends.docker_node_faults import DockerNodeFaults
-from harness.backends.processes import port_in_use
+from harness.backends.processes import requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.errors import HarnessError, InputError
 from harness.scenario.model import ComposeSpec, Scenario
@@ -70,7 +70,9 @@ class ComposeBackend:
         self._require_images(config)
         override = self.run_dir / "compose.override.yaml"
         override.parent.mkdir(parents=True, exist_ok=True)
-        layer = compose_override(config, self.compose.entrypoint, self.labels, self._fixed_port())
+        layer = compose_override(
+            config, self.compose.entrypoint, self.labels, requested_port(self.stack.port)
+        )
         override.write_text(yaml.safe_dump(layer, sort_keys=False))
         self._project = ComposeProject(user.command, user.name, [user_file, override], user.directory)
         self._project.run("up", "-d", "--no-build", timeout_s=max(1.0, deadline - time.monotonic()))
@@ -154,11 +156,6 @@ class ComposeBackend:
         selector = [f"{PROJECT_LABEL}={self.project_name}", f"{RUN_LABEL}={self.run_id}", *labels]
         found = self.client.containers.list(all=True, filters={"label": selector})
         return [c for c in found if c.labels.get("com.docker.compose.oneoff") != "True"]
-
-    def _fixed_port(self) -> int | None:
-        if self.stack.port is not None and port_in_use(self.stack.port):
-            raise InputError(f"stack.port: {HOST}:{self.stack.port} is already in use")
-        return self.stack.port
 
     def _require_images(self, config: dict[str, Any]) -> None:
         """Every service's image must be local: a missing one would otherwise be pulled by `up`."""

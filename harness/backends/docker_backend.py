@@ -28,7 +28,7 @@ from toxiproxy.proxy import Proxy
 from harness.backends.docker_cleanup import remove_labelled
 from harness.backends.docker_client import docker_client, log_tail, run_labels
 from harness.backends.docker_images import require_stack_image
-from harness.backends.processes import free_port, port_in_use
+from harness.backends.processes import free_port, requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
@@ -75,7 +75,7 @@ class DockerBackend:
         deadline = time.monotonic() + self.stack.startup_timeout
         self._client = docker_client()
         self._image = require_stack_image(self._client)
-        gateway_port = self._gateway_port()
+        gateway_port = requested_port(self.stack.port)
         self._network = self._client.networks.create(
             self.container_name("net"), driver="bridge", labels=self.labels
         )
@@ -160,11 +160,6 @@ class DockerBackend:
 
     def _run_label(self) -> str:
         return f"chaosdrill.run_id={self.run_id}"
-
-    def _gateway_port(self) -> int | None:
-        if self.stack.port is not None and port_in_use(self.stack.port):
-            raise InputError(f"stack.port: {HOST}:{self.stack.port} is already in use")
-        return self.stack.port
 
     def _start_toxiproxy(self, deadline: float) -> None:
         command = ["python", "-m", "faults.toxiproxy", "--host", "0.0.0.0", "--port", str(TOXIPROXY_PORT)]

@@ -19,10 +19,10 @@ import httpx
 from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
-from harness.backends.processes import ManagedProcess, free_port, port_in_use
+from harness.backends.processes import ManagedProcess, free_port, requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
-from harness.errors import HarnessError, InputError
+from harness.errors import HarnessError
 from harness.scenario.model import Scenario
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class LocalBackend:
 
     def start(self) -> None:
         deadline = time.monotonic() + self.stack.startup_timeout
-        gateway_port = self._gateway_port()
+        gateway_port = requested_port(self.stack.port) or free_port()
         self._start_toxiproxy(deadline)
         for node in self.nodes.values():
             node.port = free_port()
@@ -114,13 +114,6 @@ class LocalBackend:
         return {"node": node, "pid": self.processes[node].pid}
 
     # --- internals -------------------------------------------------------------------------------------
-
-    def _gateway_port(self) -> int:
-        if self.stack.port is None:
-            return free_port()
-        if port_in_use(self.stack.port):
-            raise InputError(f"stack.port: {HOST}:{self.stack.port} is already in use")
-        return self.stack.port
 
     def _start_toxiproxy(self, deadline: float) -> None:
         if self.toxiproxy_url is None:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, InputError
 
 _PR_SET_PDEATHSIG = 1
 # Resolved before any fork: the child between fork and exec must not take locks (dlopen would).
@@ -101,6 +101,13 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def requested_port(port: int | None, host: str = "127.0.0.1") -> int | None:
+    """The scenario's fixed `stack.port`, checked free before anything starts; None when none is set."""
+    if port is not None and port_in_use(port, host):
+        raise InputError(f"stack.port: {host}:{port} is already in use")
+    return port
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
