@@ -163,6 +163,7 @@ async def limit_data(stage: Stage) -> None:
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
+    "noop": pass_through,
     "latency": latency,
     "bandwidth": bandwidth,
     "slow_close": slow_close,

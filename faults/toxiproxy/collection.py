@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .addresses import normalise_listen
 from .errors import ApiError, missing_field, proxy_already_exists, proxy_not_found
 from .jsonbody import decode_body, typed_field, unmarshal_error
 from .proxy import Proxy
@@ -11,8 +10,12 @@ _POPULATE_GO_TYPE = '[]struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\
 
 
 class ProxyCollection:
-    def __init__(self) -> None:
+    def __init__(self, allow_remote: bool = False) -> None:
         self.proxies: dict[str, Proxy] = {}
+        self.allow_remote = allow_remote  # whether proxies may listen off loopback
+
+    def new_proxy(self, name: str, listen: str, upstream: str) -> Proxy:
+        return Proxy(name, listen, upstream, self.allow_remote)
 
     def get(self, name: str) -> Proxy:
         proxy = self.proxies.get(name)
@@ -43,31 +46,27 @@ class ProxyCollection:
             proxy.remove_all_toxics()
 
     async def populate(self, body: bytes) -> tuple[list[Proxy], ApiError | None]:
-        """Create or replace proxies; a same-name proxy with the same listen and upstream is kept as is.
+        """Create or replace proxies; a same-name proxy with an equivalent address is kept as is.
 
-        The whole body is validated first; an error while applying returns the proxies done so far.
+        The body is checked first (nothing applied on a 400); an error while applying returns the proxies
+        done so far, as Toxiproxy does.
         """
-        entries = _parse_populate(body)
         done: list[Proxy] = []
-        for name, listen, upstream, enabled in entries:
-            existing = self.proxies.get(name)
-            if (
-                existing is not None
-                and existing.listen == normalise_listen(listen)
-                and (existing.upstream == upstream)
-            ):
-                done.append(existing)
-                continue
-            if existing is not None:
-                existing.stop()
-            proxy = Proxy(name, listen, upstream)
-            try:
+        try:
+            for name, listen, upstream, enabled in _parse_populate(body):
+                existing = self.proxies.get(name)
+                if existing is not None and not await existing.differs(listen, upstream):
+                    done.append(existing)
+                    continue
+                if existing is not None:
+                    existing.stop()
+                proxy = self.new_proxy(name, listen, upstream)
                 if enabled:
                     await proxy.start()
-            except ApiError as exc:
-                return done, exc
-            self.proxies[name] = proxy
-            done.append(proxy)
+                self.proxies[name] = proxy
+                done.append(proxy)
+        except ApiError as exc:
+            return done, exc
         return done, None
 
 

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .addresses import split_host_port
+from .addresses import parse_host_port
 from .chunks import EOF, Item
 from .link import Link
 from .toxics import DOWNSTREAM, UPSTREAM
@@ -154,7 +154,7 @@ class Connection:
 
     async def _open(self) -> None:
         try:
-            host, port = split_host_port(self.proxy.upstream)
+            host, port = parse_host_port(self.proxy.upstream)
             _, upstream = await asyncio.get_running_loop().create_connection(Endpoint, host, port)
         except (OSError, ValueError):
             self._opened = True

@@ -48,3 +48,7 @@ def toxic_already_exists() -> ApiError:
 
 def toxic_not_found() -> ApiError:
     return ApiError("toxic not found", 404)
+
+
+class ServeError(Exception):
+    """The API server cannot start (host refused or unresolvable, port busy); a one-line message."""

@@ -1,7 +1,9 @@
 """A minimal HTTP/1.1 server on asyncio streams, enough for Toxiproxy's JSON API.
 
 Hand-written so the proxy needs nothing beyond the standard library and runs on the same event loop
-as the proxies it controls (API handlers then mutate proxies without any locking).
+as the proxies it controls (API handlers then mutate proxies without any locking). Framing follows Go's
+``net/http`` server, which Toxiproxy uses: ``Expect: 100-continue``, 417 for other expectations, and
+read, idle and write timeouts so a client that stops half-way cannot hold a connection forever.
 """
 
 from __future__ import annotations
@@ -9,11 +11,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
 MAX_HEADER_LINES = 100
 MAX_BODY = 8 << 20
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds, as Toxiproxy's ``http.Server`` sets them."""
+
+    read: float = 15.0  # a whole request; on a new connection counted from the accept
+    idle: float = 60.0  # a kept-alive connection waiting for its next request
+    write: float = 30.0  # handing a response to a client that does not read
 
 
 @dataclass
@@ -29,7 +42,7 @@ class Request:
 class Response:
     status: int
     body: bytes = b""
-    content_type: str = "application/json"
+    content_type: str | None = "application/json"  # None: no Content-Type header
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -37,7 +50,11 @@ Dispatch = Callable[[Request], Awaitable[Response]]
 
 
 class MalformedRequest(Exception):
-    """The bytes on the wire are not a request we can parse; answered with 400 and a close."""
+    """The bytes on the wire are not a request we can serve; answered with ``status`` and a close."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def _read_line(reader: asyncio.StreamReader) -> bytes:
@@ -65,14 +82,25 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         await reader.readexactly(2)
 
 
-async def read_request(reader: asyncio.StreamReader) -> Request | None:
-    """The next request on the connection, or None if the client closed it between requests."""
+def _content_length(headers: dict[str, str]) -> int:
     try:
-        line = await reader.readuntil(b"\n")
+        length = int(headers.get("content-length", "0"))
+    except ValueError as exc:
+        raise MalformedRequest("bad content-length") from exc
+    if not 0 <= length <= MAX_BODY:
+        raise MalformedRequest("bad content-length")
+    return length
+
+
+async def read_request(
+    reader: asyncio.StreamReader, first: bytes, send_continue: Callable[[], None]
+) -> Request:
+    """The request whose first byte, ``first``, was already read. ``send_continue`` answers
+    ``Expect: 100-continue`` before the body is read, so clients need not wait to send it."""
+    try:
+        line = first if first == b"\n" else first + await reader.readuntil(b"\n")
     except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
-            raise MalformedRequest("truncated request line") from exc
-        return None
+        raise MalformedRequest("truncated request line") from exc
     except asyncio.LimitOverrunError as exc:
         raise MalformedRequest("request line too long") from exc
     parts = line.decode("latin-1").split()
@@ -90,16 +118,15 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
         headers[key.strip().lower()] = value.strip()
     else:
         raise MalformedRequest("too many headers")
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = await _read_chunked(reader)
-    else:
-        try:
-            length = int(headers.get("content-length", "0"))
-        except ValueError as exc:
-            raise MalformedRequest("bad content-length") from exc
-        if not 0 <= length <= MAX_BODY:
-            raise MalformedRequest("bad content-length")
-        body = await reader.readexactly(length)
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    length = 0 if chunked else _content_length(headers)
+    expect = headers.get("expect", "")
+    if expect.lower() == "100-continue":
+        if version != "HTTP/1.0" and (chunked or length > 0):
+            send_continue()
+    elif expect:
+        raise MalformedRequest("", 417)
+    body = await _read_chunked(reader) if chunked else await reader.readexactly(length)
     path = unquote(urlsplit(target).path)
     return Request(method=method.upper(), path=path, headers=headers, body=body, version=version)
 
@@ -107,10 +134,12 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
 def encode_response(response: Response, keep_alive: bool) -> bytes:
     reason = HTTPStatus(response.status).phrase
     lines = [f"HTTP/1.1 {response.status} {reason}"]
-    if response.status != 204:
+    if response.status != 204 and response.content_type is not None:
         lines.append(f"Content-Type: {response.content_type}")
-        lines.append(f"Content-Length: {len(response.body)}")
     lines.extend(f"{key}: {value}" for key, value in response.extra_headers.items())
+    lines.append(f"Date: {formatdate(usegmt=True)}")
+    if response.status != 204:
+        lines.append(f"Content-Length: {len(response.body)}")
     if not keep_alive:
         lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -125,25 +154,45 @@ def _keep_alive(request: Request) -> bool:
 
 
 async def handle_connection(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dispatch: Dispatch
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dispatch: Dispatch, timeouts: Timeouts
 ) -> None:
-    """Serve requests on one connection until the client closes it or asks to."""
+    """Serve requests on one connection until the client closes it, asks to, or runs out of time."""
+    loop = asyncio.get_running_loop()
+    kept_alive = False  # a new connection's first request has the read timeout from the accept, as in Go
+
+    def send_continue() -> None:
+        writer.write(CONTINUE)
+
     try:
         while True:
             try:
-                request = await read_request(reader)
+                async with asyncio.timeout(timeouts.idle if kept_alive else timeouts.read) as deadline:
+                    first = await reader.read(1)
+                    if not first:
+                        return
+                    if kept_alive:
+                        deadline.reschedule(loop.time() + timeouts.read)
+                    request = await read_request(reader, first, send_continue)
             except MalformedRequest as exc:
-                writer.write(encode_response(Response(400, f"{exc}\n".encode(), "text/plain"), False))
-                await writer.drain()
+                body = f"{exc}\n".encode() if exc.status == 400 else b""
+                await _send(
+                    writer, Response(exc.status, body, "text/plain" if body else None), False, timeouts
+                )
                 return
-            if request is None:
-                return
+            kept_alive = True
             keep_alive = _keep_alive(request)
-            writer.write(encode_response(await dispatch(request), keep_alive))
-            await writer.drain()
+            await _send(writer, await dispatch(request), keep_alive, timeouts)
             if not keep_alive:
                 return
-    except (ConnectionError, asyncio.IncompleteReadError):
-        return
+    except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+        return  # Go's server also just closes a connection that timed out
     finally:
         writer.close()
+
+
+async def _send(
+    writer: asyncio.StreamWriter, response: Response, keep_alive: bool, timeouts: Timeouts
+) -> None:
+    writer.write(encode_response(response, keep_alive))
+    async with asyncio.timeout(timeouts.write):
+        await writer.drain()

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 
-from .addresses import DEFAULT_LISTEN, bind_listener, bound_address
+from .addresses import (
+    DEFAULT_LISTEN,
+    AddressError,
+    bind_listener,
+    bound_address,
+    refuse_remote,
+    resolve_listen,
+)
 from .connection import Connection, Endpoint
-from .errors import toxic_not_found
+from .errors import ApiError, toxic_not_found
 from .link import Link
 from .toxics import DOWNSTREAM, UPSTREAM, ToxicSpec, apply_toxic_update, parse_new_toxic
 
 
 class Proxy:
-    def __init__(self, name: str, listen: str, upstream: str) -> None:
+    def __init__(self, name: str, listen: str, upstream: str, allow_remote: bool = False) -> None:
         self.name = name
         self.listen = listen or DEFAULT_LISTEN
         self.upstream = upstream
+        self.allow_remote = allow_remote
         self.enabled = False
         self.toxics: list[ToxicSpec] = []  # creation order; each direction's chain keeps it
         self.connections: set[Connection] = set()
@@ -37,7 +45,7 @@ class Proxy:
         """Listen; ``listen`` then reports the bound address (so port 0 shows the ephemeral port)."""
         if self.enabled:
             return
-        sock = bind_listener(self.listen)
+        sock = await bind_listener(self.listen, self.allow_remote)
         self._server = await asyncio.get_running_loop().create_server(self._accept, sock=sock, backlog=1024)
         self.listen = bound_address(sock)
         self.enabled = True
@@ -54,9 +62,22 @@ class Proxy:
             connection.abort()
         self.connections.clear()
 
+    async def differs(self, listen: str, upstream: str) -> bool:
+        """Whether ``listen`` and ``upstream`` name another address than the proxy's, as Toxiproxy decides.
+
+        Listen addresses are compared resolved (``localhost:P`` is ``127.0.0.1:P``). An address that does
+        not resolve is a 500 and one off loopback a 403, before anything changes.
+        """
+        try:
+            address = await resolve_listen(listen or DEFAULT_LISTEN)
+        except AddressError as exc:
+            raise ApiError(str(exc), 500) from exc
+        refuse_remote(address, self.allow_remote)
+        return str(address) != self.listen or upstream != self.upstream
+
     async def update(self, listen: str, upstream: str, enabled: bool) -> None:
         """Apply an update as Toxiproxy does: a new address restarts the proxy, ``enabled`` toggles it."""
-        if listen != self.listen or upstream != self.upstream:
+        if await self.differs(listen, upstream):
             self.stop()
             self.listen = listen or DEFAULT_LISTEN
             self.upstream = upstream

@@ -1,13 +1,20 @@
-"""Running the Toxiproxy-compatible server: in a background thread (embedded) or in the foreground (CLI)."""
+"""Running the Toxiproxy-compatible server: in a background thread (embedded) or in the foreground (CLI).
+
+The API has no authentication, like upstream Toxiproxy: whoever reaches it can redirect traffic through
+new proxies or cut it. So it serves on loopback only unless the operator passes ``allow_remote``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 import threading
 from types import TracebackType
 
+from .addresses import format_address
 from .api import ToxiproxyApi
+from .http11 import Timeouts
 
 
 async def _shutdown(api: ToxiproxyApi) -> None:
@@ -29,18 +36,26 @@ async def _count_other_tasks() -> int:
 class ToxiproxyServer:
     """The proxy and its API on their own event loop in a daemon thread, for use inside another process."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8474) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8474,
+        allow_remote: bool = False,
+        timeouts: Timeouts | None = None,
+    ) -> None:
         self.host = host
         self.port = port
+        self.allow_remote = allow_remote
+        self.timeouts = timeouts
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{format_address(self.host, self.port)}"
 
     def start(self) -> None:
-        """Return once the API socket listens; a bind failure is raised here, in the caller's thread."""
+        """Return once the API socket listens; a ``ServeError`` is raised here, in the caller's thread."""
         if self._thread is not None:
             return
         loop = asyncio.new_event_loop()
@@ -49,7 +64,7 @@ class ToxiproxyServer:
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            api = ToxiproxyApi()
+            api = ToxiproxyApi(self.allow_remote, self.timeouts)
             try:
                 self.port = loop.run_until_complete(api.start(self.host, self.port))
             except BaseException as exc:  # handed to the starting thread
@@ -95,21 +110,29 @@ class ToxiproxyServer:
         self.stop()
 
 
-async def _serve_until_signalled(host: str, port: int) -> None:
-    api = ToxiproxyApi()
+async def _serve_until_signalled(host: str, port: int, allow_remote: bool) -> None:
+    api = ToxiproxyApi(allow_remote)
     bound = await api.start(host, port)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    if allow_remote:
+        print(
+            f"warning: --allow-remote: the Toxiproxy API on {format_address(host, bound)} has no "
+            "authentication, and proxies may listen on any address; anyone who reaches it can redirect "
+            "or cut traffic",
+            file=sys.stderr,
+            flush=True,
+        )
     # The first line on stdout tells a parent process (and a person) where the API is.
-    print(f"toxiproxy API listening on http://{host}:{bound}", flush=True)
+    print(f"toxiproxy API listening on http://{format_address(host, bound)}", flush=True)
     try:
         await stopping.wait()
     finally:
         await _shutdown(api)
 
 
-def serve(host: str, port: int) -> None:
-    """Run the server in the foreground until SIGINT or SIGTERM."""
-    asyncio.run(_serve_until_signalled(host, port))
+def serve(host: str, port: int, allow_remote: bool = False) -> None:
+    """Run the server in the foreground until SIGINT or SIGTERM; ``ServeError`` if it cannot start."""
+    asyncio.run(_serve_until_signalled(host, port, allow_remote))

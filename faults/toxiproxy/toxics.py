@@ -9,21 +9,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .errors import invalid_stream, invalid_toxic_type, toxic_already_exists
+from .errors import bad_request_body, invalid_stream, invalid_toxic_type, toxic_already_exists
 from .jsonbody import decode_object, typed_field, unmarshal_error
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"
 
-# Every toxic type with its attributes and their zero defaults (Go struct fields start at zero).
-ATTRIBUTE_DEFAULTS: dict[str, dict[str, int]] = {
-    "latency": {"latency": 0, "jitter": 0},
-    "bandwidth": {"rate": 0},
-    "slow_close": {"delay": 0},
-    "timeout": {"timeout": 0},
-    "reset_peer": {"timeout": 0},
-    "slicer": {"average_size": 0, "size_variation": 0, "delay": 0},
-    "limit_data": {"bytes": 0},
+# Go's type names, quoted by its decoding errors.
+_WRAPPER = "ToxicWrapper"
+_UPDATE_BODY = (
+    'struct { Attributes interface {} "json:\\"attributes\\""; Toxicity float32 "json:\\"toxicity\\"" }'
+)
+
+
+@dataclass(frozen=True)
+class ToxicType:
+    """A toxic type: its integer attributes (zero by default, as Go struct fields) and its Go names."""
+
+    go_struct: str
+    attributes: tuple[str, ...]
+    go_int: str = "int64"
+
+
+TOXIC_TYPES: dict[str, ToxicType] = {
+    "noop": ToxicType("NoopToxic", ()),
+    "latency": ToxicType("LatencyToxic", ("latency", "jitter")),
+    "bandwidth": ToxicType("BandwidthToxic", ("rate",)),
+    "slow_close": ToxicType("SlowCloseToxic", ("delay",)),
+    "timeout": ToxicType("TimeoutToxic", ("timeout",)),
+    "reset_peer": ToxicType("ResetToxic", ("timeout",)),
+    "slicer": ToxicType("SlicerToxic", ("average_size", "size_variation", "delay"), go_int="int"),
+    "limit_data": ToxicType("LimitDataToxic", ("bytes",)),
 }
 
 
@@ -46,42 +62,58 @@ class ToxicSpec:
             "name": self.name,
             "type": self.type,
             "stream": self.stream,
-            "toxicity": self.toxicity,
+            # Go writes its float32 without a fraction when it has none (1, not 1.0).
+            "toxicity": int(self.toxicity) if self.toxicity.is_integer() else self.toxicity,
         }
 
 
-def _merged_attributes(toxic_type: str, base: dict[str, int], raw: object) -> dict[str, int]:
-    if raw is None:
-        return dict(base)
-    if not isinstance(raw, dict):
-        raise unmarshal_error(raw, "toxics.Toxic")
+def _attributes_object(raw: object, go_field: str, go_type: str) -> dict[str, object] | None:
+    if raw is None or isinstance(raw, dict):
+        return raw
+    raise unmarshal_error(raw, go_type, go_field)
+
+
+def _merged_attributes(
+    toxic_type: str, base: dict[str, int], raw: dict[str, object] | None
+) -> dict[str, int]:
+    """``base`` with the attributes ``raw`` sets. Negative values are refused: Toxiproxy takes them, but
+    a negative delay, rate or size means nothing and hides a client bug."""
+    kind = TOXIC_TYPES[toxic_type]
     merged = dict(base)
-    for key in ATTRIBUTE_DEFAULTS[toxic_type]:
-        merged[key] = typed_field(raw, key, int, merged[key], f"{toxic_type}.attributes")
+    for key in kind.attributes:
+        where = f"{kind.go_struct}.attributes"
+        value = typed_field(raw or {}, key, int, merged[key], where, kind.go_int)
+        if value < 0:
+            raise bad_request_body(f"{where}.{key} must be 0 or more, got {value}")
+        merged[key] = value
     return merged
 
 
 def parse_new_toxic(body: bytes, name_taken: Callable[[str], bool]) -> ToxicSpec:
     """Validate a create-toxic body in Toxiproxy's order: body, stream, type, unique name, attributes."""
-    obj = decode_object(body, "toxics.ToxicWrapper")
-    name = typed_field(obj, "name", str, "", "ToxicWrapper")
-    toxic_type = typed_field(obj, "type", str, "", "ToxicWrapper")
-    stream = typed_field(obj, "stream", str, DOWNSTREAM, "ToxicWrapper")
-    toxicity = typed_field(obj, "toxicity", float, 1.0, "ToxicWrapper")
+    obj = decode_object(body, f"toxics.{_WRAPPER}")
+    name = typed_field(obj, "name", str, "", _WRAPPER)
+    toxic_type = typed_field(obj, "type", str, "", _WRAPPER)
+    stream = typed_field(obj, "stream", str, DOWNSTREAM, _WRAPPER)
+    toxicity = typed_field(obj, "toxicity", float, 1.0, _WRAPPER)
+    # Go decodes the wrapper before it knows the type, with a noop toxic standing in for the attributes.
+    raw = _attributes_object(obj.get("attributes"), f"{_WRAPPER}.attributes", "toxics.NoopToxic")
     if stream.lower() not in (UPSTREAM, DOWNSTREAM):
         raise invalid_stream()
     name = name or f"{toxic_type}_{stream}"
-    if toxic_type not in ATTRIBUTE_DEFAULTS:
+    if toxic_type not in TOXIC_TYPES:
         raise invalid_toxic_type()
     if name_taken(name):
         raise toxic_already_exists()
-    attributes = _merged_attributes(toxic_type, ATTRIBUTE_DEFAULTS[toxic_type], obj.get("attributes"))
+    attributes = _merged_attributes(toxic_type, dict.fromkeys(TOXIC_TYPES[toxic_type].attributes, 0), raw)
     return ToxicSpec(name=name, type=toxic_type, stream=stream, toxicity=toxicity, attributes=attributes)
 
 
 def apply_toxic_update(spec: ToxicSpec, body: bytes) -> ToxicSpec:
     """Merge an update body: only ``attributes`` (key by key) and ``toxicity`` change, like Toxiproxy."""
-    obj = decode_object(body, "toxics.ToxicWrapper")
-    toxicity = typed_field(obj, "toxicity", float, spec.toxicity, "ToxicWrapper")
-    attributes = _merged_attributes(spec.type, spec.attributes, obj.get("attributes"))
+    obj = decode_object(body, _UPDATE_BODY)
+    go_struct = f"toxics.{TOXIC_TYPES[spec.type].go_struct}"
+    raw = _attributes_object(obj.get("attributes"), ".attributes", go_struct)
+    toxicity = typed_field(obj, "toxicity", float, spec.toxicity, "")
+    attributes = _merged_attributes(spec.type, spec.attributes, raw)
     return replace(spec, toxicity=toxicity, attributes=attributes)

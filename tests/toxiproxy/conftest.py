@@ -1,4 +1,5 @@
-"""Fixtures: an embedded Toxiproxy-compatible server on a free port, the unmodified client, and upstreams."""
+"""Fixtures: an embedded Toxiproxy-compatible server on a free port, the unmodified client, upstreams, and
+the real Toxiproxy server as an oracle (skipped where ``../shared/toxiproxy`` is absent)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from toxiproxy import Toxiproxy
+from toxiproxy_reference import MISSING, REFERENCE_SERVER, ReferenceServer
 from toxiproxy_upstreams import TcpServer, echo, send_requested
 
 from faults.toxiproxy import ToxiproxyServer
@@ -36,3 +38,11 @@ def sender_upstream() -> Iterator[TcpServer]:
     upstream = TcpServer(send_requested)
     yield upstream
     upstream.close()
+
+
+@pytest.fixture
+def reference() -> Iterator[ReferenceServer]:
+    if not REFERENCE_SERVER.exists():
+        pytest.skip(MISSING)
+    with ReferenceServer() as running:
+        yield running

@@ -244,7 +244,11 @@ def test_populate_keeps_unchanged_and_replaces_changed(server: ToxiproxyServer, 
     assert changed.json()["proxies"][0]["upstream"] == "127.0.0.1:2"
     assert changed.json()["proxies"][0]["toxics"] == []
     missing = requests.post(f"{server.url}/populate", json=[{"name": "c", "upstream": "y:1"}, {"name": "d"}])
-    assert missing.json() == {"error": "missing required field: upstream at proxy 2", "status": 400}
+    assert missing.json() == {
+        "error": "missing required field: upstream at proxy 2",
+        "status": 400,
+        "proxies": None,
+    }
     assert "c" not in requests.get(f"{server.url}/proxies").json()  # validated before applying anything
     assert requests.post(f"{server.url}/populate", json={"name": "x"}).status_code == 400
 
