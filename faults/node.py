@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from stack.server_faults import FaultSettings
+
 
 class NodeControl(Protocol):
     def kill_node(self, name: str) -> dict[str, Any]: ...
@@ -40,7 +42,11 @@ class NodeKill:
 
 
 class AdminFault:
-    """A fault the model server produces on request (`POST /admin/faults`), cleared with `DELETE`."""
+    """A fault the model server produces on request (`POST /admin/faults`).
+
+    The server merges updates, so faults layer on one node (a slowdown during an error burst); clearing one
+    therefore posts the server's defaults for *its own* fields only, never `DELETE` (which wipes them all).
+    """
 
     def __init__(self, admin_url: str, token: str, node: str, body: dict[str, Any], timeout_s: float = 5.0):
         self.url = admin_url.rstrip("/") + "/admin/faults"
@@ -59,5 +65,6 @@ class AdminFault:
 
     def clear(self) -> None:
         if self._applied:
-            httpx.delete(self.url, headers=self.headers, timeout=self.timeout_s).raise_for_status()
+            undo = FaultSettings().model_dump(include=set(self.body))
+            httpx.post(self.url, json=undo, headers=self.headers, timeout=self.timeout_s).raise_for_status()
             self._applied = False

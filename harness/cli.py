@@ -1,6 +1,7 @@
 """`chaosdrill` command line: run, validate and plan drills; serve the embedded Toxiproxy API.
 
-Exit codes: 0 every expectation met, 1 an expectation failed, 2 bad input or harness error (one line, no
+Exit codes: 0 every expectation met, 1 an expectation failed (or could not be measured), 2 bad input or a
+drill that did not run as planned (a fault not applied or not cleared, a harness error: one line, no
 traceback unless --debug), 130 interrupted (faults cleared, processes stopped, partial report written).
 """
 
@@ -10,9 +11,13 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
+from harness.interrupts import EXIT_INTERRUPTED, Interrupted, raise_on_signals
+
+if TYPE_CHECKING:
+    from harness.verify.results import RunSummary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,9 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="run directory (default: reports/<scenario>-<UTC time>)")
     run.add_argument("--seed", type=int, help="override the scenario's seed (target choice, payloads)")
     run.add_argument("--backend", choices=["local", "docker"], help="override stack.backend")
+    run.add_argument(
+        "--allow-remote", action="append_const", dest="overrides", default=[],
+        const="safety.allow_remote=true", help="allow non-loopback addresses, each named in a warning",
+    )  # fmt: skip
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="empty --out first if it holds an earlier run (never anything else)",
+    )
 
     validate = commands.add_parser("validate", help="check a scenario file without running anything")
     validate.add_argument("scenario", type=Path)
+    validate.add_argument("--seed", type=int, help="check the targets this seed picks, as run --seed would")
 
     plan = commands.add_parser("plan", help="print the resolved timeline of load and faults (dry run)")
     plan.add_argument("scenario", type=Path)
@@ -52,45 +67,68 @@ def build_parser() -> argparse.ArgumentParser:
     serve = toxiproxy_commands.add_parser("serve", help="serve the Toxiproxy HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8474)
+    serve.add_argument(
+        "--allow-remote", action="store_true",
+        help="serve on a non-loopback host and let proxies listen there (the API has no authentication)",
+    )  # fmt: skip
 
     images = commands.add_parser("images", help="container images for the docker backend")
     images_commands = images.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
     build = images_commands.add_parser("build", help="build the base and stack images locally (no registry)")
     build.add_argument("--force", action="store_true", help="rebuild even if the content hash is unchanged")
 
-    cleanup = commands.add_parser("cleanup", help="remove what docker runs left behind")
-    cleanup.add_argument("--run-id", help="only this run's (default: every chaosdrill run's)")
+    report = commands.add_parser("report", help="re-verify a run directory and write its reports again")
+    report.add_argument("run_dir", type=Path, help="a run directory: complete, interrupted or killed")
+
+    cleanup = commands.add_parser(
+        "cleanup", help="remove containers, networks, volumes and proxies that killed runs left behind"
+    )
+    which = cleanup.add_mutually_exclusive_group()
+    which.add_argument("--run-id", help="only this run's (alive or not)")
+    which.add_argument("--all", action="store_true", help="every chaosdrill run's, live runs included")
+    cleanup.add_argument(
+        "--toxiproxy-url", action="append", default=[], metavar="URL",
+        help="also look for leftover proxies on this Toxiproxy server (runs known to this machine are "
+        "looked up on their own server anyway)",
+    )  # fmt: skip
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    raise_on_signals()  # from the first instruction on: a Ctrl-C during imports is an interrupt, not a crash
     try:
-        return _dispatch(args)
-    except HarnessError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"chaosdrill: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        args = build_parser().parse_args(argv)
+        try:
+            return _dispatch(args)
+        except HarnessError as exc:
+            if args.debug:
+                traceback.print_exc()
+            print(f"chaosdrill: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    except (Interrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        print(f"chaosdrill: interrupted by {name}; nothing was left running", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "validate":
-        from harness.scenario import load_scenario
+    if args.command in ("validate", "plan"):
+        from harness.preflight import preflight
 
-        scenario = load_scenario(args.scenario, args.overrides)
-        print(f"{args.scenario}: OK ({scenario.name}: {len(scenario.faults)} faults)")
-        return EXIT_OK
-    if args.command == "plan":
-        from harness.plan import resolve_plan
-        from harness.scenario import load_scenario
-
-        print(resolve_plan(load_scenario(args.scenario, args.overrides), args.seed).describe())
+        plan = preflight(args.scenario, args.overrides, args.seed)
+        if args.command == "plan":
+            print(plan.describe())
+        else:
+            print(f"{args.scenario}: OK ({plan.scenario.name}: {len(plan.faults)} faults, seed {plan.seed})")
         return EXIT_OK
     if args.command == "toxiproxy":
+        from faults.toxiproxy.errors import ServeError
         from faults.toxiproxy.server import serve
 
-        serve(args.host, args.port)
+        try:
+            serve(args.host, args.port, args.allow_remote)
+        except ServeError as exc:
+            raise HarnessError(str(exc)) from None
         return EXIT_OK
     if args.command == "images":
         from harness.backends.docker_images import build_images
@@ -99,17 +137,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"stack image: {tags.stack} (base {tags.base})")
         return EXIT_OK
     if args.command == "cleanup":
-        return _cleanup(args.run_id)
+        return _cleanup(args)
+    if args.command == "report":
+        from harness.conclude import conclude
+
+        return _print_outcome(conclude(args.run_dir))
     return _run(args)
 
 
-def _cleanup(run_id: str | None) -> int:
-    from harness.backends.docker_cleanup import remove_labelled
-    from harness.backends.docker_client import docker_client
+def _cleanup(args: argparse.Namespace) -> int:
+    from harness.cleanup import CleanupScope, cleanup
 
-    result = remove_labelled(docker_client(), run_id)
+    result = cleanup(CleanupScope(args.run_id, args.all), args.toxiproxy_url)
     for removed in result.removed:
         print(f"removed {removed}")
+    for skipped in result.skipped:
+        print(f"skipped {skipped}")
     if result.failed:
         raise HarnessError(f"could not remove {len(result.failed)} objects: {'; '.join(result.failed)}")
     print(f"cleanup: {len(result.removed)} objects removed")
@@ -119,16 +162,25 @@ def _cleanup(run_id: str | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from harness.runner import RunOptions, run_drill
 
-    options = RunOptions(out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides)
-    outcome = run_drill(args.scenario, options)
-    summary = outcome.summary
-    print(f"{summary.verdict.upper()}: {summary.scenario} — report in {outcome.run_dir}/report.md")
+    options = RunOptions(
+        out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides, force=args.force
+    )
+    return _print_outcome(run_drill(args.scenario, options).summary)
+
+
+def _print_outcome(summary: RunSummary) -> int:
+    """The verdict, each expectation and, for error/incomplete, why: stdout for people, stderr for logs."""
+    from harness.verify.verdict import EXIT_CODES
+
+    print(f"{summary.verdict.upper()}: {summary.scenario} — report in {summary.run_dir}/report.md")
+    if summary.incomplete_reason:
+        print(f"  why: {summary.incomplete_reason}")
     for expectation in summary.expectations:
         mark = "ok  " if expectation.passed else "FAIL"
         print(f"  {mark} {expectation.name}: {expectation.explanation}")
-    if outcome.error:
-        print(f"chaosdrill: error: {outcome.error}", file=sys.stderr)
-    return outcome.exit_code
+    if summary.incomplete_reason:
+        print(f"chaosdrill: {summary.verdict}: {summary.incomplete_reason}", file=sys.stderr)
+    return EXIT_CODES[summary.verdict]
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from harness.durations import format_duration
 from harness.scenario.checks import matching_replicas
 from harness.scenario.faults import UNTARGETED_SUBJECT
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
+from harness.scenario.overlaps import check_overlaps
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,14 @@ class Plan:
 
 
 def resolve_plan(scenario: Scenario, seed: int | None = None) -> Plan:
+    """Draw each selector's targets; ValueError where faults would interfere on a drawn node."""
     seed = scenario.seed if seed is None else seed
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
     faults = tuple(
         PlannedFault(f, tuple(_pick_targets(f.target, replicas, f"{seed}:{f.name}")) if f.target else ())
         for f in sorted(scenario.faults, key=lambda f: f.at)
     )
+    check_overlaps(faults, scenario)
     return Plan(scenario, seed, faults)
 
 

@@ -1,54 +1,45 @@
 """One drill from scenario file to verdict: stack up, load on, faults on schedule, everything down, report.
 
-The teardown and the report are in `finally` blocks: faults are cleared, processes stopped and whatever
-samples exist are verified and reported also on Ctrl-C, SIGTERM, a harness error or a crash. A run that
-did not finish is reported as `incomplete`, never as a pass.
+While the drill runs, SIGINT/SIGTERM stop it at once (`harness.interrupts`); the wind-down that follows
+(faults cleared, processes stopped, report written) always runs to its end, and a signal during it is
+noted, not obeyed half-way. Everything that happens is written to the run directory as it happens, and the
+verdict and reports are computed from those files (`harness.conclude`), as `chaosdrill report` does for a
+run directory later.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-import signal
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
 
 from harness.backends import make_backend
-from harness.errors import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, HarnessError
+from harness.conclude import conclude
+from harness.errors import HarnessError
 from harness.events import EventLog
+from harness.interrupts import Interrupted, NotedSignals, noting_signals, raising_signals
+from harness.journal import EVENTS_FILE, SCENARIO_COPY, RunInfo
 from harness.load.config import LoadConfig
 from harness.load.drift import DriftWindow
-from harness.load.features_log import read_features
-from harness.load.files import FEATURES_FILE
 from harness.load.process import LoadProcess
-from harness.load.samples import SAMPLE_COLUMNS, read_samples
-from harness.plan import Plan, PlannedFault, resolve_plan
-from harness.report import write_reports
-from harness.scenario import Scenario, load_scenario
+from harness.plan import Plan, PlannedFault
+from harness.preflight import preflight
+from harness.run_dir import prepare_run_dir
+from harness.run_identity import RunIdentity
+from harness.run_registry import RegisteredRun, registered
+from harness.scenario import Scenario
 from harness.scenario.faults import DataDriftParams
 from harness.scheduler import FaultScheduler
 from harness.stack_monitor import StackMonitor
-from harness.verify.drift_truth import drift_over_time
-from harness.verify.mechanisms import stack_transitions
 from harness.verify.results import RunSummary
-from harness.verify.verifier import verify
+from harness.verify.verdict import EXIT_CODES
 from stack.model import FEATURE_SCHEMA
 
-EXIT_INTERRUPTED = 130
 LOAD_LEAD_S = 1.0
 """Head start between the load worker reporting ready and its first request, to line faults up."""
-
-
-class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived during the drill."""
+HARNESS_ERROR_FILE = "harness-error.txt"
 
 
 @dataclass
@@ -58,6 +49,8 @@ class RunOptions:
     backend: str | None = None
     overrides: list[str] = field(default_factory=list)
     reports_root: Path = Path("reports")
+    force: bool = False
+    """Empty a non-empty `out_dir` (only if it is a run directory) instead of refusing it."""
 
 
 @dataclass
@@ -70,55 +63,78 @@ class RunOutcome:
 
 def run_drill(scenario_path: Path, options: RunOptions) -> RunOutcome:
     overrides = [*options.overrides, *([f"stack.backend={options.backend}"] if options.backend else [])]
-    scenario = load_scenario(scenario_path, overrides)
-    plan = resolve_plan(scenario, options.seed)
-    run_dir = options.out_dir or options.reports_root / f"{scenario.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(scenario_path, run_dir / "scenario.yaml")
-    return _Drill(scenario, scenario_path, plan, run_dir).run()
+    plan = preflight(scenario_path, overrides, options.seed)
+    scenario = plan.scenario
+    identity = RunIdentity.new()
+    run_dir = prepare_run_dir(
+        options.out_dir, options.reports_root, scenario.name, identity.run_id, force=options.force
+    )
+    shutil.copyfile(scenario_path, run_dir / SCENARIO_COPY)
+    RunInfo(identity, str(Path(scenario_path).resolve()), overrides, plan.seed).write(run_dir)
+    with registered(RegisteredRun(identity, str(run_dir), scenario.toxiproxy.url)):
+        return _Drill(scenario, plan, run_dir, identity).run()
 
 
 class _Drill:
-    def __init__(self, scenario: Scenario, scenario_path: Path, plan: Plan, run_dir: Path):
+    def __init__(self, scenario: Scenario, plan: Plan, run_dir: Path, identity: RunIdentity):
         self.scenario = scenario
-        self.scenario_path = scenario_path
         self.plan = plan
         self.run_dir = run_dir
-        self.events = EventLog(run_dir / "events.jsonl")
-        self.backend = make_backend(scenario, run_dir)
+        self.events = EventLog(run_dir / EVENTS_FILE)
+        self.backend = make_backend(scenario, run_dir, identity)
         self.scheduler = FaultScheduler(plan, self.backend, self.events)
         self.load: LoadProcess | None = None
         self.monitor: StackMonitor | None = None
-        self.started_at = time.time()
-        self.load_started_at: float | None = None
+        self.phase = "during start-up"
+        """What the run does now, for an interruption's words ("interrupted by SIGINT during teardown")."""
 
     def run(self) -> RunOutcome:
-        self.events.emit(
-            "run_started", scenario=self.scenario.name, seed=self.plan.seed, run_dir=str(self.run_dir)
-        )
-        error: str | None = None
-        exit_code: int | None = None
-        with _signal_handlers(_raise_interrupted):
+        noted = NotedSignals(on_signal=self._interrupted)
+        with noting_signals(noted):
+            self.events.emit("run_started", scenario=self.scenario.name, seed=self.plan.seed,
+                             run_dir=str(self.run_dir))  # fmt: skip
             try:
-                self._drive()
+                with raising_signals():
+                    self._drive()
             except Interrupted as exc:
-                error, exit_code = f"interrupted by {exc}", EXIT_INTERRUPTED
+                self._interrupted(exc.signal_name)
             except HarnessError as exc:
-                error, exit_code = str(exc), EXIT_BAD_INPUT
+                self.events.emit("run_error", error=str(exc))
             except Exception as exc:
-                (self.run_dir / "harness-error.txt").write_text(traceback.format_exc())
-                error, exit_code = f"harness crashed: {type(exc).__name__}: {exc}", EXIT_BAD_INPUT
-            finally:
-                with _signal_handlers(signal.SIG_IGN):
-                    self._teardown()
-        if error:
-            self.events.emit("interrupted" if exit_code == EXIT_INTERRUPTED else "run_error", error=error)
-        summary = self._report(error)
-        if exit_code is None:
-            exit_code = EXIT_EXPECTATION_FAILED if summary.failed else EXIT_OK
-        return RunOutcome(summary, self.run_dir, exit_code, error)
+                (self.run_dir / HARNESS_ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
+                self.events.emit(
+                    "run_error",
+                    error=f"harness crashed: {type(exc).__name__}: {exc} (see {HARNESS_ERROR_FILE})",
+                )
+            self.phase = "during teardown"
+            self._teardown()
+            summary = self._conclude(noted)
+            self.events.emit("run_finished", verdict=summary.verdict)
+        self.events.close()
+        return RunOutcome(summary, self.run_dir, EXIT_CODES[summary.verdict], summary.incomplete_reason)
+
+    def _conclude(self, noted: NotedSignals) -> RunSummary:
+        """Verify and report; again if a signal landed meanwhile, so the reports say the run is incomplete."""
+        self.phase = "while the report was written"
+        signals_before = len(noted.received)
+        try:
+            summary = conclude(self.run_dir, self.scenario)
+            if len(noted.received) > signals_before:
+                summary = conclude(self.run_dir, self.scenario)
+        except Exception as exc:
+            (self.run_dir / HARNESS_ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
+            raise HarnessError(
+                f"the run's report could not be written: {type(exc).__name__}: {exc} "
+                f"(traceback in {self.run_dir / HARNESS_ERROR_FILE})"
+            ) from None
+        return summary
+
+    def _interrupted(self, signal_name: str) -> None:
+        doing = self.scheduler.doing or self.phase
+        self.events.emit("interrupted", signal=signal_name, error=f"interrupted by {signal_name} {doing}")
 
     def _drive(self) -> None:
+        self.phase = "during stack start-up"
         self.backend.start()
         self.events.emit("stack_ready", gateway=self.backend.gateway_url, pids=self.backend.pids())
         if self.scenario.stack.compose is None:
@@ -126,13 +142,14 @@ class _Drill:
             self.monitor = StackMonitor(state_url, self.run_dir / "stack_state.jsonl")
             self.monitor.start()
         load = self.scenario.load
+        self.phase = "during load start-up"
         self.load = LoadProcess(load_config(self.scenario, self.plan, self.backend.gateway_url), self.run_dir)
         self.load.start()
-        self.load_started_at = self.load.load_starts_at or self.load.config.start_at
-        self.events.emit("load_started", t=self.load_started_at, mode=load.mode, load_pid=self.load.pid)
-        self.scheduler.run(
-            self.load_started_at, self.load_started_at + load.duration, lambda: self.load.alive
-        )
+        load_started_at = self.load.load_starts_at or self.load.config.start_at
+        self.events.emit("load_started", t=load_started_at, mode=load.mode, load_pid=self.load.pid)
+        self.phase = "during the drill"
+        self.scheduler.run(load_started_at, load_started_at + load.duration, lambda: self.load.alive)
+        self.phase = "at the end of the drill"
         self.scheduler.clear_all()
         code = self.load.wait(timeout=load.request_timeout + 30)
         if code != 0:
@@ -140,6 +157,7 @@ class _Drill:
         self.events.emit("load_stopped")
 
     def _teardown(self) -> None:
+        self.events.emit("teardown_started")
         self.scheduler.clear_all()
         if self.load is not None:
             self.load.stop()
@@ -147,65 +165,6 @@ class _Drill:
             self.monitor.stop()
         self.backend.stop()
         self.events.emit("stack_stopped")
-
-    def _report(self, error: str | None) -> RunSummary:
-        samples = self._samples()
-        load = self.scenario.load
-        planned = {"mode": load.mode, "users": load.users, "rate": load.rate, "duration_s": load.duration}
-        load_summary = {**planned, **(self.load.summary() if self.load is not None else {})}
-        load_started = self.load_started_at or self.started_at
-        faults = list(self.scheduler.records.values())
-        snapshots = self.monitor.snapshots if self.monitor is not None else []
-        for transition in stack_transitions(snapshots):
-            self.events.emit(**transition)
-        not_sent = int(load_summary.get("not_sent") or 0)
-        verification = verify(self.scenario, samples, load_started, faults, not_sent, snapshots)
-        summary = RunSummary(
-            scenario=self.scenario.name,
-            description=self.scenario.description,
-            scenario_file=str(self.scenario_path),
-            run_dir=str(self.run_dir),
-            backend=self.scenario.stack.backend,
-            seed=self.plan.seed,
-            started_at=self.started_at,
-            load_started_at=self.load_started_at,
-            finished_at=time.time(),
-            verdict="incomplete"
-            if error
-            else ("fail" if any(not e.passed for e in verification.expectations) else "pass"),
-            incomplete_reason=error,
-            slo=verification.slo,
-            expectations=verification.expectations,
-            faults=faults,
-            load=load_summary,
-            traffic_share=verification.traffic_share,
-        )
-        self.events.emit("run_finished", verdict=summary.verdict)
-        (self.run_dir / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2, default=str))
-        verification.windows.to_csv(self.run_dir / "windows.csv", index=False)
-        drift = self._drift_truth(load_started)
-        if drift is not None:
-            drift.to_csv(self.run_dir / "drift_truth.csv", index=False)
-        write_reports(
-            self.run_dir, summary, verification.samples, verification.windows, self.events.events,
-            snapshots=snapshots, drift_truth=drift,
-        )  # fmt: skip
-        self.events.close()
-        return summary
-
-    def _drift_truth(self, load_started: float) -> pd.DataFrame | None:
-        """What drift the requests really carried, per window: the ground truth beside what the stack saw."""
-        path = self.run_dir / FEATURES_FILE
-        if not any(f.kind == "data-drift" for f in self.scenario.faults) or not path.exists():
-            return None
-        features = self.scenario.load.profile.features or FEATURE_SCHEMA
-        return drift_over_time(
-            read_features(path), features, load_started, self.scenario.slo.window, self.plan.seed
-        )
-
-    def _samples(self) -> pd.DataFrame:
-        path = self.run_dir / "samples.csv"
-        return read_samples(path) if path.exists() else pd.DataFrame(columns=SAMPLE_COLUMNS)
 
 
 def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
@@ -249,19 +208,3 @@ def _drift_window(fault: PlannedFault, start_at: float) -> DriftWindow:
         rate=params.rate,
         ramp_s=params.ramp,
     )
-
-
-def _raise_interrupted(signum: int, _frame: object) -> None:
-    raise Interrupted(signal.Signals(signum).name)
-
-
-@contextmanager
-def _signal_handlers(handler: Any) -> Iterator[None]:
-    """SIGINT/SIGTERM handled by `handler` inside the block: raised as `Interrupted` during the drill, and
-    ignored during teardown, where a second Ctrl-C must not leave processes or faults behind."""
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

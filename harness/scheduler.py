@@ -42,6 +42,8 @@ class FaultScheduler:
             for f in plan.faults
         }  # fmt: skip
         self._active: dict[str, list[Fault]] = {}
+        self.doing = ""
+        """The apply or clear in progress ("applying fault slow-link"); left set if an interrupt cuts it."""
 
     def run(self, load_started_at: float, until: float, keep_going: Callable[[], bool]) -> None:
         """Execute the timeline until epoch `until`, or earlier once `keep_going()` turns false."""
@@ -68,6 +70,7 @@ class FaultScheduler:
     def _apply(self, fault: PlannedFault) -> None:
         name = fault.spec.name
         record = self.records[name]
+        self.doing = f"while applying fault {name}"
         injectors: list[Fault] = []
         try:
             injectors = build_injectors(fault, self.stack)
@@ -75,35 +78,44 @@ class FaultScheduler:
             for injector in injectors:
                 self._active.setdefault(name, []).append(injector)
                 details.append(injector.apply())
-        except Exception as exc:  # the drill goes on; the fault's expectations will fail on the error
+        except Exception as exc:  # the drill goes on (other faults still teach something); verdict: error
+            # An interrupt is a BaseException (harness.interrupts.Interrupted): it is never caught here.
             record.error = f"{type(exc).__name__}: {exc}"
             self.events.emit(
                 "fault_error", fault=name, kind=record.kind, targets=record.targets, error=record.error
             )
+            self.doing = ""
             return
         record.applied_at = time.time()
         self.events.emit(
             "fault_applied", t=record.applied_at, fault=name, kind=record.kind, targets=record.targets,
             details=details,
         )  # fmt: skip
+        self.doing = ""
 
     def _clear(self, name: str) -> None:
-        injectors = self._active.pop(name, [])
+        injectors = self._active.get(name, [])
         if not injectors:
             return
         record = self.records[name]
+        self.doing = f"while clearing fault {name}"
         errors = []
-        for injector in reversed(injectors):
+        while injectors:  # an injector leaves the list only once cleared: an interrupt leaves it for teardown
+            injector = injectors[-1]
             try:
                 injector.clear()
             except Exception as exc:  # keep clearing the others; report what could not be undone
                 errors.append(f"{injector.description}: {type(exc).__name__}: {exc}")
+            injectors.pop()
+        del self._active[name]
         record.cleared_at = time.time()
         if errors:
-            self.events.emit("fault_error", fault=name, kind=record.kind, error="; ".join(errors))
+            record.clear_error = "; ".join(errors)
+            self.events.emit("fault_clear_error", fault=name, kind=record.kind, error=record.clear_error)
         self.events.emit(
             "fault_cleared", t=record.cleared_at, fault=name, kind=record.kind, targets=record.targets
         )
+        self.doing = ""
 
     @staticmethod
     def _sleep_until(when: float, keep_going: Callable[[], bool]) -> bool:

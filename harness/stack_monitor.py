@@ -1,4 +1,4 @@
-"""Polls the gateway's `/admin/state` during a drill and keeps the time series in `stack_state.jsonl`.
+"""Polls the gateway's `/admin/state` during a drill into `stack_state.jsonl` (on disk, not in memory).
 
 Resilience mechanisms act inside the stack (a breaker opens, a canary is rolled back, a drift alert fires);
 the harness can only verify *when* they acted by watching. Polling in a thread keeps the scheduler's timing
@@ -11,7 +11,6 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -23,7 +22,6 @@ class StackMonitor:
         self.state_url = state_url
         self.path = path
         self.interval_s = interval_s
-        self.snapshots: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="stack-monitor", daemon=True)
 
@@ -49,7 +47,6 @@ class StackMonitor:
                 if isinstance(state, dict):
                     state.pop("mechanisms", None)  # static; gateway.json in the run directory has it
                     snapshot = {"polled_at": polled_at, **state}
-                    self.snapshots.append(snapshot)
                     out.write(json.dumps(snapshot) + "\n")
                     out.flush()
                 self._stop.wait(max(0.0, self.interval_s - (time.time() - polled_at)))

@@ -26,6 +26,7 @@ _EXPRESSION = re.compile(
     r"(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>us|ms|s|%)?\s*$"
 )
 _METRIC_KEY = re.compile(r"^(?P<metric>[a-z_]+)(?:\{(?P<scope>[^{}]*)\})?$")
+_SCOPE = re.compile(r"\s*(?:(?P<steady>steady)|fault:\s*(?P<fault>[^\s{}]+))\s*")
 
 _TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
@@ -40,63 +41,29 @@ class MetricSpec:
     scoped: bool
     """Whether `metric{steady}` / `metric{fault:NAME}` scopes make sense for it."""
     percentiles: bool = False
-    help: str = ""
 
+
+_RATE_OR_COUNT = frozenset({"rate", "count"})
 
 METRICS: dict[str, MetricSpec] = {
-    "latency": MetricSpec(
-        frozenset({"avg", "med", "min", "max"}),
-        "time",
-        True,
-        True,
-        "request latency (from the intended send time in open-model load)",
-    ),
-    "errors": MetricSpec(
-        frozenset({"rate", "count"}), "fraction", True, help="requests that did not get a 2xx answer"
-    ),
-    "client_errors": MetricSpec(
-        frozenset({"rate", "count"}),
-        "fraction",
-        True,
-        help="requests rejected with a 4xx (e.g. schema-drifted input)",
-    ),
-    "server_errors": MetricSpec(
-        frozenset({"rate", "count"}),
-        "fraction",
-        True,
-        help="requests failed with a 5xx, a timeout or a broken connection",
-    ),
-    "attempts": MetricSpec(
-        frozenset({"mean", "max"}),
-        "number",
-        True,
-        True,
-        "upstream attempts per request reported by the gateway (retry amplification)",
-    ),
-    "degraded": MetricSpec(
-        frozenset({"rate", "count"}),
-        "fraction",
-        True,
-        help="requests answered by the gateway's fallback model",
-    ),
-    "late": MetricSpec(
-        frozenset({"rate", "count"}),
-        "fraction",
-        False,
-        help="open-model requests sent late or never sent (coordinated omission evidence)",
-    ),
-    "error_budget": MetricSpec(
-        frozenset({"burn"}),
-        "fraction",
-        False,
-        help="failed requests / failures allowed by the availability target",
-    ),
-    "slo": MetricSpec(
-        frozenset({"steady", "faulted", "overall"}),
-        "fraction",
-        False,
-        help="fraction of SLO windows that met the SLO (outside faults, during faults, all)",
-    ),
+    # request latency (from the intended send time in open-model load)
+    "latency": MetricSpec(frozenset({"avg", "med", "min", "max"}), "time", scoped=True, percentiles=True),
+    # requests that did not get a 2xx answer
+    "errors": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=True),
+    # requests rejected with a 4xx (e.g. schema-drifted input)
+    "client_errors": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=True),
+    # requests failed with a 5xx, a timeout or a broken connection
+    "server_errors": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=True),
+    # upstream attempts per request reported by the gateway in X-Attempts (retry amplification)
+    "attempts": MetricSpec(frozenset({"mean", "max"}), "number", scoped=True, percentiles=True),
+    # requests answered by the gateway's fallback model, as its X-Degraded header says
+    "degraded": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=True),
+    # open-model requests sent late or never sent (coordinated omission evidence)
+    "late": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=False),
+    # failed requests / failures allowed by the availability target
+    "error_budget": MetricSpec(frozenset({"burn"}), "fraction", scoped=False),
+    # fraction of SLO windows that met the SLO (outside faults, during faults, all)
+    "slo": MetricSpec(frozenset({"steady", "faulted", "overall"}), "fraction", scoped=False),
 }
 
 
@@ -152,12 +119,10 @@ def parse_metric_key(key: str) -> tuple[str, Scope]:
         return metric, Scope("all")
     if not METRICS[metric].scoped:
         raise ValueError(f"metric {metric!r} takes no scope, got {{{scope_text}}}")
-    scope_text = scope_text.strip()
-    if scope_text == "steady":
-        return metric, Scope("steady")
-    if scope_text.startswith("fault:") and scope_text[len("fault:") :].strip():
-        return metric, Scope("fault", scope_text[len("fault:") :].strip())
-    raise ValueError(f"invalid scope {{{scope_text}}} on {metric!r}: use {{steady}} or {{fault:NAME}}")
+    scope = _SCOPE.fullmatch(scope_text)
+    if scope is None:
+        raise ValueError(f"invalid scope {{{scope_text}}} on {metric!r}: use {{steady}} or {{fault:NAME}}")
+    return metric, Scope("steady") if scope["steady"] else Scope("fault", scope["fault"])
 
 
 def parse_threshold(metric: str, scope: Scope, text: str) -> Threshold:

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from stack import prometheus
 from stack.canary import CanaryController, CanaryError
-from stack.cli_env import add_env_flag
+from stack.cli_env import add_env_flag, add_secret_file_flag, secret
 from stack.config import GatewayConfig, load_gateway_config
 from stack.drift import DriftMonitor
 from stack.gateway_counters import GatewayCounters
@@ -280,10 +280,12 @@ def main(argv: list[str] | None = None) -> None:
     add_env_flag(
         parser, "admin-token", default=None, env_prefix=prefix, help="overrides admin_token of the config"
     )
+    add_secret_file_flag(parser, "admin-token", env_prefix=prefix)
     args = parser.parse_args(argv)
     config = load_gateway_config(args.config)
-    if args.admin_token is not None:
-        config = config.model_copy(update={"admin_token": args.admin_token})
+    admin_token = secret(parser, "admin-token", args.admin_token, args.admin_token_file)
+    if admin_token is not None:
+        config = config.model_copy(update={"admin_token": admin_token})
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from stack import prometheus
-from stack.cli_env import add_env_flag
+from stack.cli_env import add_env_flag, add_secret_file_flag, secret
 from stack.http_common import check_admin_token, error_response, read_limited_body
 from stack.model import VERSIONS, ModelVersion
 from stack.server_faults import FaultState
@@ -194,7 +194,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[str, int, ServerSettings]
         add_env_flag(
             parser, field.replace("_", "-"), default=value, type=flag_type, env_prefix=prefix, help=field
         )
+    add_secret_file_flag(parser, "admin-token", env_prefix=prefix)
     args = parser.parse_args(argv)
+    args.admin_token = secret(parser, "admin-token", args.admin_token, args.admin_token_file)
     settings = ServerSettings(**{field: getattr(args, field) for field in asdict(defaults)})
     return args.host, args.port, settings
 

@@ -9,8 +9,6 @@ Images must already be in the local engine: nothing is ever pulled or built.
 from __future__ import annotations
 
 import contextlib
-import re
-import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,9 @@ from harness.backends.docker_node_faults import DockerNodeFaults
 from harness.backends.processes import requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.errors import HarnessError, InputError
+from harness.run_identity import RunIdentity
 from harness.scenario.model import ComposeSpec, Scenario
+from harness.scenario.safety import check_compose_exposure, remote_kind, require_local, warn
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -43,17 +43,19 @@ _LOG_LINES = 5
 class ComposeBackend:
     name = "docker"
 
-    def __init__(self, scenario: Scenario, run_dir: Path):
+    def __init__(self, scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None):
         if scenario.stack.compose is None:
             raise HarnessError("the compose backend needs stack.compose")
         self.compose: ComposeSpec = scenario.stack.compose
         self.stack = scenario.stack
+        self.allow_remote = scenario.safety.allow_remote
         self.run_dir = run_dir
         self.logs = run_dir / "logs"
         self.admin_token = ""
-        # Compose lower-cases project names and drops other characters; the run id must survive that.
-        self.run_id = f"{re.sub(r'[^a-z0-9_-]', '-', run_dir.name.lower())[:40]}-{secrets.token_hex(3)}"
-        self.labels = run_labels(self.run_id)
+        identity = identity or RunIdentity.new()
+        self.run_id = identity.run_id
+        """Lower-case hex: survives compose's project-name rules and keeps container names short."""
+        self.labels = run_labels(identity)
         self.project_name = f"chaosdrill-{self.run_id}"
         self.gateway_url = ""
         self._client: docker.DockerClient | None = None
@@ -67,6 +69,7 @@ class ComposeBackend:
         user_file = self.compose.file.resolve()
         user = ComposeProject(compose_command(), self.project_name, [user_file], user_file.parent)
         config = yaml.safe_load(user.run("config", timeout_s=_CONFIG_TIMEOUT_S))
+        self._check_exposure(config)
         self._require_images(config)
         override = self.run_dir / "compose.override.yaml"
         override.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +79,7 @@ class ComposeBackend:
         override.write_text(yaml.safe_dump(layer, sort_keys=False))
         self._project = ComposeProject(user.command, user.name, [user_file, override], user.directory)
         self._project.run("up", "-d", "--no-build", timeout_s=max(1.0, deadline - time.monotonic()))
-        self.gateway_url = f"http://{HOST}:{self._published_port()}"
+        self.gateway_url = self._load_target()
         self._wait_ready(deadline)
 
     def stop(self) -> None:
@@ -171,14 +174,21 @@ class ComposeBackend:
                     f"{where} uses image {image}, not in the local Docker Engine (never pulled: load it)"
                 ) from None
 
-    def _published_port(self) -> int:
+    def _check_exposure(self, config: dict[str, Any]) -> None:
+        """The file as compose resolved it (variables, `extends`): validation saw it as written and has
+        already warned about what the opt-in allows, so only refusals are left to report here."""
+        try:
+            check_compose_exposure(config["services"], self.compose.file, self.allow_remote)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def _load_target(self) -> str:
         entry = self.compose.entrypoint
         container = self.container(entry.service)
         bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{entry.port}/tcp") or []
-        ours = [b for b in bindings if b["HostIp"] == HOST]
-        if not ours:
+        if not bindings:
             raise _exited_error(container, "before publishing its port")
-        return int(ours[0]["HostPort"])
+        return load_target(bindings, self.allow_remote)
 
     def _wait_ready(self, deadline: float) -> None:
         entrypoint = self.compose.entrypoint.service
@@ -192,12 +202,29 @@ class ComposeBackend:
             f"service {entrypoint}", f"{self.gateway_url}{self.compose.entrypoint.ready_path}", deadline,
             self.stack.startup_timeout, fail_fast=fail_fast,
             log_tail=lambda: log_tail(self.container(entrypoint), _LOG_LINES), ok_below=400, interval_s=0.2,
+            setting="stack.compose.entrypoint.ready_path",
         )  # fmt: skip
 
     def _save_log(self, container: Container) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         with (self.logs / f"{_service(container)}.log").open("ab") as log:
             log.write(container.logs())
+
+
+def load_target(bindings: list[dict[str, str]], allow_remote: bool) -> str:
+    """The URL the load goes to, from the engine's bindings of the entrypoint port: a loopback one (the
+    override publishes one; a binding on every interface is reached on loopback too); without one, only
+    the opt-in lets the load go to another address."""
+    hosts = [HOST if b["HostIp"] in ("", "0.0.0.0", "::") else b["HostIp"] for b in bindings]
+    kinds = [remote_kind(host) for host in hosts]
+    index = kinds.index(None) if None in kinds else 0
+    what = f"load target {hosts[index]} (the entrypoint's published address) is"
+    try:
+        warn(require_local("stack.compose.entrypoint", what, kinds[index], allow_remote))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    host = f"[{hosts[index]}]" if ":" in hosts[index] else hosts[index]
+    return f"http://{host}:{bindings[index]['HostPort']}"
 
 
 def _service(container: Container) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import secrets
 import tarfile
 import time
@@ -32,6 +31,7 @@ from harness.backends.processes import free_port, requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
+from harness.run_identity import RunIdentity
 from harness.scenario.model import Scenario
 
 if TYPE_CHECKING:
@@ -44,21 +44,24 @@ TOXIPROXY_PORT = 8474
 LINK_PORT_BASE = 9000
 """Listener ports inside the proxy container, one per replica."""
 CONFIG_DIR = "/etc/chaosdrill"
+TOKEN_FILE = f"{CONFIG_DIR}/admin-token"
 _LOG_LINES = 5
 
 
 class DockerBackend:
     name = "docker"
 
-    def __init__(self, scenario: Scenario, run_dir: Path):
+    def __init__(self, scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None):
         self.scenario = scenario
         self.stack = scenario.stack
         self.run_dir = run_dir
         self.logs = run_dir / "logs"
         self.admin_token = secrets.token_hex(16)
         self.nodes = {n.name: n for n in reference_nodes(self.stack)}
-        self.run_id = f"{re.sub(r'[^a-zA-Z0-9_.-]', '-', run_dir.name)[:40]}-{secrets.token_hex(3)}"
-        self.labels = run_labels(self.run_id)
+        identity = identity or RunIdentity.new()
+        self.run_id = identity.run_id
+        """Lower-case hex: survives compose's project-name rules and keeps container names short."""
+        self.labels = run_labels(identity)
         self.proxies: dict[str, Proxy] = {}
         self.gateway_url = ""
         self.toxiproxy_url = ""
@@ -162,7 +165,9 @@ class DockerBackend:
         return f"chaosdrill.run_id={self.run_id}"
 
     def _start_toxiproxy(self, deadline: float) -> None:
-        command = ["python", "-m", "faults.toxiproxy", "--host", "0.0.0.0", "--port", str(TOXIPROXY_PORT)]
+        # Inside the container the API and the proxies must be reachable on the run's docker network.
+        command = ["python", "-m", "faults.toxiproxy", "--host", "0.0.0.0", "--port", str(TOXIPROXY_PORT),
+                   "--allow-remote"]  # fmt: skip
         container = self._create("toxiproxy", command, {TOXIPROXY_PORT: None})
         container.start()
         port = self._published_port(container, TOXIPROXY_PORT)
@@ -171,10 +176,11 @@ class DockerBackend:
         Toxiproxy().update_api_consumer(HOST, port)
 
     def _run_node(self, node: str) -> Container:
-        argv = self.nodes[node].model_server_argv(self.admin_token, host="0.0.0.0")
+        argv = [*self.nodes[node].model_server_argv(host="0.0.0.0"), "--admin-token-file", TOKEN_FILE]
         # A fixed host port: the engine would pick a new ephemeral one on every restart of the container.
         host_port = self._node_host_ports.setdefault(node, free_port())
         container = self._create(node, ["python", *argv[1:]], {MODEL_PORT: host_port})
+        self._put_token(container)
         container.start()
         return container
 
@@ -188,12 +194,13 @@ class DockerBackend:
         node.link_url = f"http://{self.container_name('toxiproxy')}:{listen_port}"
 
     def _start_gateway(self, host_port: int | None, deadline: float) -> None:
-        config = gateway_config(self.stack, list(self.nodes.values()), self.admin_token)
-        (self.run_dir / "gateway.json").write_text(json.dumps(config))
+        config = json.dumps(gateway_config(self.stack, list(self.nodes.values())))
+        (self.run_dir / "gateway.json").write_text(config)
         command = ["python", "-m", "stack.gateway", "--host", "0.0.0.0", "--port", str(GATEWAY_PORT),
-                   "--config", f"{CONFIG_DIR}/gateway.json", "--admin-token", self.admin_token]  # fmt: skip
+                   "--config", f"{CONFIG_DIR}/gateway.json", "--admin-token-file", TOKEN_FILE]  # fmt: skip
         container = self._create("gateway", command, {GATEWAY_PORT: host_port})
-        container.put_archive("/", _single_file_tar(f"{CONFIG_DIR[1:]}/gateway.json", json.dumps(config)))
+        container.put_archive("/", _single_file_tar(f"{CONFIG_DIR}/gateway.json", config, 0o644))
+        self._put_token(container)
         self._start_published(container, host_port)
         self.gateway_url = f"http://{HOST}:{self._published_port(container, GATEWAY_PORT)}"
         self._wait_ready("gateway", f"{self.gateway_url}/readyz", deadline)
@@ -210,6 +217,11 @@ class DockerBackend:
             network=self.network.name,
             ports={f"{inner}/tcp": (HOST, outer) for inner, outer in ports.items()},
         )
+
+    def _put_token(self, container: Container) -> None:
+        """The admin token as a file only the container's (root) processes can read: not in its command,
+        its environment or anything else `docker inspect` shows, and not on the host's disk."""
+        container.put_archive("/", _single_file_tar(TOKEN_FILE, self.admin_token, 0o400))
 
     def _start_published(self, container: Container, host_port: int | None) -> None:
         try:
@@ -252,12 +264,13 @@ class DockerBackend:
             log.write(container.logs())
 
 
-def _single_file_tar(path: str, text: str) -> bytes:
+def _single_file_tar(path: str, text: str, mode: int) -> bytes:
+    """A tar of one file at the absolute `path`, for `put_archive("/", ...)`."""
     data = text.encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo(path)
+        info = tarfile.TarInfo(path.lstrip("/"))
         info.size = len(data)
-        info.mode = 0o644
+        info.mode = mode
         tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import docker
 from docker.errors import APIError, NotFound
 
-from harness.backends.docker_client import OWNER_LABEL, RUN_LABEL
+from harness.backends.docker_client import OWNER_LABEL, RUN_LABEL, labelled_identity
+from harness.run_identity import RunIdentity
 
 
 @dataclass
@@ -49,6 +50,22 @@ def remove_labelled(client: docker.DockerClient, run_id: str | None = None) -> R
         else:
             result.removed.append(what)
     return result
+
+
+def labelled_runs(client: docker.DockerClient) -> dict[str, RunIdentity | None]:
+    """Every run that has containers, networks or volumes, with the harness identity its labels carry."""
+    filters = label_filter(None)
+    objects = [
+        *(c.labels for c in client.containers.list(all=True, filters=filters)),
+        *(n.attrs.get("Labels") or {} for n in client.networks.list(filters=filters)),
+        *(v.attrs.get("Labels") or {} for v in client.volumes.list(filters=filters)),
+    ]
+    runs: dict[str, RunIdentity | None] = {}
+    for labels in objects:
+        run_id = labels.get(RUN_LABEL)
+        if run_id and runs.get(run_id) is None:
+            runs[run_id] = labelled_identity(labels)
+    return runs
 
 
 def leftovers(client: docker.DockerClient, run_id: str | None = None) -> list[str]:

@@ -7,9 +7,13 @@ from docker.errors import DockerException
 from docker.models.containers import Container
 
 from harness.errors import HarnessError
+from harness.run_identity import RunIdentity
 
 RUN_LABEL = "chaosdrill.run_id"
 OWNER_LABEL = "chaosdrill"
+HARNESS_PID_LABEL = "chaosdrill.harness_pid"
+HARNESS_STARTED_LABEL = "chaosdrill.harness_started"
+HOST_LABEL = "chaosdrill.host"
 
 
 def docker_client(timeout_s: float = 30.0) -> docker.DockerClient:
@@ -31,6 +35,24 @@ def log_tail(container: Container, lines: int = 5) -> str:
     return " | ".join(text.strip().splitlines())
 
 
-def run_labels(run_id: str) -> dict[str, str]:
-    """Every container, network and volume of a run carries these, which is what `cleanup` finds."""
-    return {OWNER_LABEL: "1", RUN_LABEL: run_id}
+def run_labels(identity: RunIdentity) -> dict[str, str]:
+    """Every container, network and volume of a run carries these, which is what `cleanup` finds; the
+    harness's pid, start time and host let `cleanup` leave a run alone while its harness still lives."""
+    return {
+        OWNER_LABEL: "1",
+        RUN_LABEL: identity.run_id,
+        HARNESS_PID_LABEL: str(identity.pid),
+        HARNESS_STARTED_LABEL: repr(identity.pid_started_at),
+        HOST_LABEL: identity.host,
+    }
+
+
+def labelled_identity(labels: dict[str, str]) -> RunIdentity | None:
+    """The run identity an object's labels carry; None for objects of older versions (no harness labels)."""
+    try:
+        return RunIdentity(
+            labels[RUN_LABEL], int(labels[HARNESS_PID_LABEL]), float(labels[HARNESS_STARTED_LABEL]),
+            labels[HOST_LABEL],
+        )  # fmt: skip
+    except (KeyError, ValueError):
+        return None

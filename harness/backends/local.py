@@ -21,8 +21,15 @@ from toxiproxy.proxy import Proxy
 
 from harness.backends.processes import ManagedProcess, free_port, requested_port
 from harness.backends.readiness import wait_until_ready
-from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
+from harness.backends.reference_stack import (
+    GATEWAY_TOKEN_ENV,
+    MODEL_SERVER_TOKEN_ENV,
+    NodeSpec,
+    gateway_config,
+    reference_nodes,
+)
 from harness.errors import HarnessError
+from harness.run_identity import RunIdentity, proxy_name
 from harness.scenario.model import Scenario
 
 if TYPE_CHECKING:
@@ -34,12 +41,13 @@ HOST = "127.0.0.1"
 class LocalBackend:
     name = "local"
 
-    def __init__(self, scenario: Scenario, run_dir: Path):
+    def __init__(self, scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None):
         self.scenario = scenario
         self.stack = scenario.stack
         self.logs = run_dir / "logs"
         self.run_dir = run_dir
         self.admin_token = secrets.token_hex(16)
+        self.run_id = (identity or RunIdentity.new()).run_id
         self.nodes = {n.name: n for n in reference_nodes(self.stack)}
         self.processes: dict[str, ManagedProcess] = {}
         self.proxies: dict[str, Proxy] = {}
@@ -54,18 +62,17 @@ class LocalBackend:
         self._start_toxiproxy(deadline)
         for node in self.nodes.values():
             node.port = free_port()
-            self._spawn(node.name, node.model_server_argv(self.admin_token))
+            self._spawn_node(node)
         for node in self.nodes.values():
             self._wait_ready(node.name, f"http://{HOST}:{node.port}/readyz", deadline)
             self._create_link(node)
         config_path = self.run_dir / "gateway.json"
-        config_path.write_text(
-            json.dumps(gateway_config(self.stack, list(self.nodes.values()), self.admin_token))
-        )
+        config_path.write_text(json.dumps(gateway_config(self.stack, list(self.nodes.values()))))
         self._spawn(
             "gateway",
             [sys.executable, "-m", "stack.gateway", "--host", HOST, "--port", str(gateway_port),
-             "--config", str(config_path), "--admin-token", self.admin_token],
+             "--config", str(config_path)],
+            {GATEWAY_TOKEN_ENV: self.admin_token},
         )  # fmt: skip
         self.gateway_url = f"http://{HOST}:{gateway_port}"
         self._wait_ready("gateway", f"{self.gateway_url}/readyz", deadline)
@@ -109,8 +116,7 @@ class LocalBackend:
 
     def start_node(self, node: str) -> dict[str, Any]:
         """Restart on the same port, as a rescheduled pod keeps its service address."""
-        spec = self.nodes[node]
-        self._spawn(node, spec.model_server_argv(self.admin_token))
+        self._spawn_node(self.nodes[node])
         return {"node": node, "pid": self.processes[node].pid}
 
     # --- internals -------------------------------------------------------------------------------------
@@ -133,13 +139,16 @@ class LocalBackend:
             ) from None
 
     def _create_link(self, node: NodeSpec) -> None:
-        name = f"chaosdrill-{self.run_dir.name}-{node.name}"[:100]
+        name = proxy_name(self.run_id, node.name)
         proxy = Toxiproxy().create(upstream=f"{HOST}:{node.port}", name=name, listen=f"{HOST}:0")
         self.proxies[node.name] = proxy
         node.link_url = f"http://{proxy.listen}"
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        process = ManagedProcess(name, argv, self.logs / f"{name}.log")
+    def _spawn_node(self, node: NodeSpec) -> None:
+        self._spawn(node.name, node.model_server_argv(), {MODEL_SERVER_TOKEN_ENV: self.admin_token})
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        process = ManagedProcess(name, argv, self.logs / f"{name}.log", env)
         process.start()
         self.processes[name] = process
 

@@ -111,7 +111,10 @@ def requested_port(port: int | None, host: str = "127.0.0.1") -> int | None:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something listens on the port. SO_REUSEADDR, as every server sets it (uvicorn, the engine's
+    port proxy), so connections of a run that just ended, left in TIME_WAIT for a minute, do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -13,6 +13,10 @@ import httpx
 
 from harness.errors import HarnessError
 
+_EXCERPT_CHARS = 120
+_RETRYABLE_4XX = frozenset({408, 425, 429})
+"""Client errors that say "not now" rather than "wrong request": waiting may fix these."""
+
 
 def wait_until_ready(
     what: str,
@@ -24,23 +28,48 @@ def wait_until_ready(
     log_tail: Callable[[], str],
     ok_below: int = 300,
     interval_s: float = 0.1,
+    setting: str = "",
 ) -> None:
     """Poll `url` until it answers with a status below `ok_below`.
 
     `fail_fast` raises as soon as what is being waited for has died, so a crash is reported at once with
-    its own message rather than as a timeout; `log_tail` supplies the last log lines for a timeout.
+    its own message rather than as a timeout; `log_tail` supplies the last log lines for a timeout. A 4xx
+    ends the wait at once (a 404 will not fix itself), naming `setting`, the scenario field that chose
+    the URL, if any. Every failure says what the endpoint last answered.
     """
+    last = "no answer"
     while True:
         fail_fast()
         try:
-            if httpx.get(url, timeout=1.0).status_code < ok_below:
+            status, answer = _probe(url)
+        except httpx.HTTPError as exc:
+            last = f"no answer ({': '.join(filter(None, (type(exc).__name__, str(exc))))})"
+        else:
+            if status < ok_below:
                 return
-        except httpx.HTTPError:
-            pass
+            last = f"answered {answer}"
+            if 400 <= status < 500 and status not in _RETRYABLE_4XX:
+                check = f" (check {setting})" if setting else ""
+                raise HarnessError(f"{what} at {url}{check} answered {answer}, which waiting will not fix")
         if time.monotonic() > deadline:
             tail = log_tail()
             detail = f"; last log lines: {tail}" if tail else ""
             raise HarnessError(
-                f"{what} not ready at {url} within stack.startup_timeout ({limit_s:g}s){detail}"
+                f"{what} not ready at {url} within stack.startup_timeout ({limit_s:g}s): last {last}{detail}"
             )
         time.sleep(interval_s)
+
+
+def _probe(url: str) -> tuple[int, str]:
+    """The status and a one-line description of the answer: `404 Not Found: <start of the body>`; only
+    the start of the body is read, however large it is."""
+    with httpx.stream("GET", url, timeout=1.0) as response:
+        body = b""
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > _EXCERPT_CHARS:
+                break
+    text = " ".join(body.decode("utf-8", errors="replace").split())
+    excerpt = text[:_EXCERPT_CHARS] + ("..." if len(text) > _EXCERPT_CHARS else "")
+    answer = f"{response.status_code} {response.reason_phrase}".rstrip()
+    return response.status_code, f"{answer}: {excerpt}" if excerpt else answer

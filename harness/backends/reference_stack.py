@@ -13,6 +13,11 @@ from typing import Any
 
 from harness.scenario.model import StackSpec
 
+MODEL_SERVER_TOKEN_ENV = "CHAOSDRILL_ADMIN_TOKEN"
+GATEWAY_TOKEN_ENV = "CHAOSDRILL_GATEWAY_ADMIN_TOKEN"
+"""The admin token reaches local processes by environment, which only their owner (and root) can read;
+containers get it as a file (`--admin-token-file`). It is never in argv, a config file or the run dir."""
+
 
 @dataclass
 class NodeSpec:
@@ -27,12 +32,13 @@ class NodeSpec:
     """Where the gateway reaches it: through the fault proxy."""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def model_server_argv(self, admin_token: str, host: str = "127.0.0.1") -> list[str]:
+    def model_server_argv(self, host: str = "127.0.0.1") -> list[str]:
+        """No admin token: any local user can read a command line (see `MODEL_SERVER_TOKEN_ENV`)."""
         return [
             sys.executable, "-m", "stack.model_server",
             "--host", host, "--port", str(self.port), "--name", self.name,
             "--version", self.version, "--accelerator", self.labels.get("accelerator", "cpu"),
-            "--region", self.labels.get("region", "east"), "--admin-token", admin_token,
+            "--region", self.labels.get("region", "east"),
         ]  # fmt: skip
 
 
@@ -46,8 +52,9 @@ def reference_nodes(stack: StackSpec) -> list[NodeSpec]:
     return nodes
 
 
-def gateway_config(stack: StackSpec, nodes: list[NodeSpec], admin_token: str) -> dict[str, Any]:
-    """The gateway's JSON config: pools by region (scenario order), canary slots, mechanism overrides."""
+def gateway_config(stack: StackSpec, nodes: list[NodeSpec]) -> dict[str, Any]:
+    """The gateway's JSON config: pools by region (scenario order), canary slots, mechanism overrides; no
+    admin token, so the file can be kept in the run dir."""
     regions: dict[str, list[dict[str, Any]]] = {}
     for node in nodes:
         if not node.canary:
@@ -55,7 +62,6 @@ def gateway_config(stack: StackSpec, nodes: list[NodeSpec], admin_token: str) ->
     return {
         "pools": [{"region": region, "replicas": replicas} for region, replicas in regions.items()],
         "canary_replicas": [_replica_entry(n) for n in nodes if n.canary],
-        "admin_token": admin_token,
         "primary_region": stack.gateway.primary_region,
         "profile": stack.gateway.profile,
         "mechanisms": stack.gateway.mechanisms.model_dump(),

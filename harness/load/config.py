@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.load.drift import DriftWindow, check_drift_features
+from harness.load.drift import DriftWindow
 
 
 class LoadConfig(BaseModel):
@@ -54,5 +54,5 @@ class LoadConfig(BaseModel):
     def _drifts_fit_the_schema(self) -> Self:
         """A drift on a feature the schema lacks, or of the wrong type, would silently change nothing."""
         for drift in self.drifts:
-            check_drift_features(drift, self.features)
+            drift.check_features(self.features)
         return self

@@ -52,6 +52,12 @@ class DriftWindow(BaseModel):
             raise ValueError(f"drift {self.name!r}: end_at must be after start_at")
         return self
 
+    def check_features(self, features: Sequence[Mapping[str, Any]]) -> None:
+        try:
+            check_drift_features(self.transform, self.features, features)
+        except ValueError as exc:
+            raise ValueError(f"drift {self.name!r}: {exc}") from None
+
     def strength(self, t: float) -> float:
         """0 outside the window; inside it rises linearly from 0 at `start_at` to 1 after `ramp_s`."""
         if t < self.start_at or (self.end_at is not None and t >= self.end_at):
@@ -61,15 +67,18 @@ class DriftWindow(BaseModel):
         return min(1.0, (t - self.start_at) / self.ramp_s)
 
 
-def check_drift_features(drift: DriftWindow, features: Sequence[Mapping[str, Any]]) -> None:
-    """A drift must name schema features of a type its transform can change (ValueError otherwise)."""
+def check_drift_features(
+    transform: DriftTransform, names: Sequence[str], features: Sequence[Mapping[str, Any]]
+) -> None:
+    """Drifted features must be schema features of a type the transform can change (ValueError otherwise).
+
+    Shared by the scenario checks (validate, plan, run) and the load worker's config: one rule, one place."""
     types = {feature.get("name"): feature.get("type") for feature in features}
-    for name in drift.features:
+    for name in names:
         if name not in types:
-            raise ValueError(f"drift {drift.name!r}: feature {name!r} is not in the feature schema")
-        if drift.transform in NUMERIC_TRANSFORMS and types[name] != "numeric":
-            raise ValueError(f"drift {drift.name!r}: {drift.transform} needs a numeric feature, not {name!r}")
-        if drift.transform in CATEGORICAL_TRANSFORMS and types[name] != "categorical":
-            raise ValueError(
-                f"drift {drift.name!r}: {drift.transform} needs a categorical feature, not {name!r}"
-            )
+            known = ", ".join(str(n) for n in types)
+            raise ValueError(f"feature {name!r} is not in the feature schema (features: {known})")
+        if transform in NUMERIC_TRANSFORMS and types[name] != "numeric":
+            raise ValueError(f"{transform} needs a numeric feature, not {name!r}")
+        if transform in CATEGORICAL_TRANSFORMS and types[name] != "categorical":
+            raise ValueError(f"{transform} needs a categorical feature, not {name!r}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.load.drift import DriftWindow, check_drift_features
+from harness.load.drift import DriftWindow
 
 Row = dict[str, Any]
 
@@ -125,7 +125,7 @@ class RowDrifter:
         self._targets: list[tuple[DriftWindow, list[_Target]]] = []
         slot = 0
         for drift in drifts:
-            check_drift_features(drift, features)
+            drift.check_features(features)
             targets = [_target(drift, by_name[name], slot + i) for i, name in enumerate(drift.features)]
             slot += len(targets)
             self._targets.append((drift, targets))

@@ -24,18 +24,26 @@ class FeatureSchemaError(ValueError):
     """A feature entry that cannot be sampled; the message names the feature."""
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _check_feature(feature: Mapping[str, Any]) -> None:
+    if not isinstance(feature, Mapping):
+        raise FeatureSchemaError(f"feature {feature!r} is not a mapping of name, type, ...")
     name = feature.get("name")
     if not isinstance(name, str) or not name:
         raise FeatureSchemaError(f"feature {feature!r} has no 'name'")
     kind = feature.get("type")
     if kind == "numeric":
         for key in ("mean", "std"):
-            if not isinstance(feature.get(key), int | float):
+            if not _is_number(feature.get(key)):
                 raise FeatureSchemaError(f"numeric feature {name!r} needs a number for {key!r}")
         if feature["std"] < 0:
             raise FeatureSchemaError(f"numeric feature {name!r} has a negative 'std'")
         low, high = feature.get("min"), feature.get("max")
+        if any(bound is not None and not _is_number(bound) for bound in (low, high)):
+            raise FeatureSchemaError(f"numeric feature {name!r}: 'min' and 'max' must be numbers")
         if low is not None and high is not None and low > high:
             raise FeatureSchemaError(f"numeric feature {name!r} has min > max")
     elif kind == "categorical":
@@ -43,7 +51,11 @@ def _check_feature(feature: Mapping[str, Any]) -> None:
         if not isinstance(categories, list) or not categories:
             raise FeatureSchemaError(f"categorical feature {name!r} needs a non-empty 'categories' list")
         if probs is not None:
-            if len(probs) != len(categories) or any(p < 0 for p in probs):
+            if (
+                not isinstance(probs, list)
+                or len(probs) != len(categories)
+                or not all(_is_number(p) and p >= 0 for p in probs)
+            ):
                 raise FeatureSchemaError(
                     f"categorical feature {name!r}: 'probs' must be one non-negative number per category"
                 )
@@ -57,8 +69,12 @@ def check_schema(features: Sequence[Mapping[str, Any]]) -> None:
     """Raise FeatureSchemaError naming the first feature that cannot be sampled (or replayed)."""
     if not features:
         raise FeatureSchemaError("the feature schema is empty")
+    names: set[str] = set()
     for feature in features:
         _check_feature(feature)
+        if feature["name"] in names:
+            raise FeatureSchemaError(f"feature {feature['name']!r} is listed twice")
+        names.add(feature["name"])
 
 
 def sample_columns(

@@ -106,18 +106,25 @@ class LoadProcess:
             self._process.stop(grace_s)
 
     def summary(self) -> dict[str, object]:
-        """load.json as the worker wrote it or, if the worker was killed, what the samples still tell."""
-        summary_path = self.out_dir / SUMMARY_FILE
-        if summary_path.exists():
+        return load_summary(self.out_dir, self.config.mode)
+
+
+def load_summary(out_dir: Path, mode: str) -> dict[str, object]:
+    """load.json as the worker wrote it or, if the worker was killed, what the samples still tell."""
+    summary_path = out_dir / SUMMARY_FILE
+    if summary_path.exists():
+        try:
             return json.loads(summary_path.read_text(encoding="utf-8"))
-        samples = read_samples(self.samples_path)
-        return {
-            "started_at": float(samples["t_intended"].min()) if len(samples) else None,
-            "stopped_at": float(samples["t_start"].max()) if len(samples) else None,
-            "mode": self.config.mode,
-            "sent": len(samples),
-            "completed": len(samples),
-            "late": int(samples["late"].sum()),
-            "not_sent": None,
-            "interrupted": True,
-        }
+        except ValueError:
+            pass  # cut short by a kill: fall back to the samples
+    samples = read_samples(out_dir / SAMPLES_FILE)
+    return {
+        "started_at": float(samples["t_intended"].min()) if len(samples) else None,
+        "stopped_at": float(samples["t_start"].max()) if len(samples) else None,
+        "mode": mode,
+        "sent": len(samples),
+        "completed": len(samples),
+        "late": int(samples["late"].sum()),
+        "not_sent": None,
+        "interrupted": True,
+    }

@@ -47,6 +47,8 @@ class Sample:
     attempts: int
     """Upstream attempts from the gateway's X-Attempts header; -1 when the response had none."""
     degraded: int
+    """1 when the gateway's X-Degraded header said the fallback model answered, 0 when it said not, -1 when
+    the response had no such header."""
     late: int
 
 

@@ -60,16 +60,20 @@ def _header(headers: Headers | None, name: str) -> str:
     return value or ""
 
 
-NO_ATTEMPTS_HEADER = -1
-"""`attempts` of a response without a (valid) X-Attempts header: unknown, unlike a gateway's honest 0
-(it answered from its fallback without trying any replica)."""
+NO_HEADER = -1
+"""`attempts` or `degraded` of a response without a (valid) X-Attempts / X-Degraded header: unknown, unlike
+a gateway's honest 0 (it answered from its fallback without trying any replica; it answered normally)."""
 
 
 def _attempts(value: str) -> int:
     try:
-        return int(value) if value else NO_ATTEMPTS_HEADER
+        return int(value) if value else NO_HEADER
     except ValueError:
-        return NO_ATTEMPTS_HEADER
+        return NO_HEADER
+
+
+def _degraded(value: str) -> int:
+    return {"true": 1, "false": 0}.get(value.strip().lower(), NO_HEADER)
 
 
 class RequestRecorder:
@@ -128,7 +132,7 @@ class RequestRecorder:
                 replica=_header(headers, "X-Served-By"),
                 version=_header(headers, "X-Model-Version"),
                 attempts=_attempts(_header(headers, "X-Attempts")),
-                degraded=int(_header(headers, "X-Degraded").lower() == "true"),
+                degraded=_degraded(_header(headers, "X-Degraded")),
                 late=late,
             )
         )

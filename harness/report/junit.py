@@ -52,19 +52,20 @@ def _expectation_case(summary: RunSummary, result: ExpectationResult) -> ET.Elem
 
 def _incomplete_case(summary: RunSummary) -> ET.Element:
     case = _testcase(summary, INCOMPLETE_CASE)
-    error = ET.SubElement(case, "error", message=_clean(verdict_reason(summary)), type="incomplete")
-    error.text = _clean(f"The drill did not finish: {verdict_reason(summary)}")
+    error = ET.SubElement(case, "error", message=_clean(verdict_reason(summary)), type=summary.verdict)
+    what = "did not finish" if summary.verdict == "incomplete" else "did not run as planned"
+    error.text = _clean(f"The drill {what}: {verdict_reason(summary)}")
     return case
 
 
 def build_junit(summary: RunSummary) -> ET.ElementTree:
     cases = [_expectation_case(summary, result) for result in summary.expectations]
-    if summary.verdict == "incomplete":
+    if summary.verdict in ("incomplete", "error"):
         cases.append(_incomplete_case(summary))
     counts = {
         "tests": str(len(cases)),
         "failures": str(len(summary.failed)),
-        "errors": str(int(summary.verdict == "incomplete")),
+        "errors": str(int(summary.verdict in ("incomplete", "error"))),
         "skipped": "0",
         "time": f"{_duration_s(summary):.3f}",
     }

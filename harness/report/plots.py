@@ -72,11 +72,11 @@ def _midpoints(windows: pd.DataFrame) -> pd.Series:
     return (windows["start_s"] + windows["end_s"]) / 2
 
 
-def _no_data(ax: Axes) -> None:
+def _no_data(ax: Axes, why: str = _NO_REQUESTS) -> None:
     ax.text(
         0.5,
         0.5,
-        _NO_REQUESTS,
+        why,
         transform=ax.transAxes,
         ha="center",
         va="center",
@@ -307,6 +307,9 @@ def _attempts(ax: Axes, inputs: PlotInputs) -> None:
         _no_data(ax)
         return
     attempts = series.attempts_per_window(inputs.samples, inputs.summary.slo.window_s)
+    if attempts.empty:  # no response carried an X-Attempts header: nothing to plot, and nothing to invent
+        _no_data(ax, "no X-Attempts header on any response")
+        return
     ax.step(attempts.index, attempts["mean"], where="post", color="tab:blue", label="mean")
     ax.step(attempts.index, attempts["max"], where="post", color="tab:purple", label="max")
     ax.set_ylim(0, max(float(attempts["max"].max()), 1.0) * 1.15 + 0.5)
@@ -334,7 +337,8 @@ def render_plot(name: str, inputs: PlotInputs) -> Figure:
     ax.set_xlabel("time since load start (s)")
     ax.set_xlim(min([0.0, *(s.start_s for s in inputs.spans)]), max(inputs.horizon_s, 1.0))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    if ax.get_legend_handles_labels()[0]:  # a run without samples or faults has nothing to list
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return figure
 
 

@@ -66,8 +66,10 @@ def version_shares(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:
 
 
 def degraded_share(samples: pd.DataFrame, window_s: float) -> pd.Series:
-    """Fraction of each window's requests answered by the gateway's fallback model."""
-    return samples["degraded"].groupby(window_starts(samples, window_s)).mean()
+    """Fraction of each window's responses answered by the gateway's fallback model, among those with an
+    X-Degraded header (-1: none)."""
+    reported = samples[samples["degraded"] >= 0]
+    return (reported["degraded"] == 1).groupby(window_starts(reported, window_s)).mean()
 
 
 def attempts_per_window(samples: pd.DataFrame, window_s: float) -> pd.DataFrame:

@@ -88,8 +88,9 @@ def describe_event(event: dict[str, Any]) -> str:
     if isinstance(details, dict):
         details = fmt_mapping(details)
     described = " ".join(parts)
-    if details:
-        described = f"{described} — {details}" if described else str(details)
+    for extra in (details, event.get("error")):
+        if extra:
+            described = f"{described} — {extra}" if described else str(extra)
     return described
 
 

@@ -34,6 +34,8 @@ def verdict_reason(summary: RunSummary) -> str:
     total = len(summary.expectations)
     if summary.verdict == "incomplete":
         return summary.incomplete_reason or "the run did not finish"
+    if summary.verdict == "error":
+        return summary.incomplete_reason or "the drill did not run as planned"
     if summary.verdict == "fail":
         names = ", ".join(e.name for e in summary.failed)
         return f"{len(summary.failed)} of {total} expectations failed: {names}"
@@ -138,7 +140,7 @@ def _expectations_section(summary: RunSummary) -> Section:
 
 def _expectation_row(result: ExpectationResult) -> list[str]:
     observed = fmt_quantity(result.observed, result.unit)
-    outcome = "PASS" if result.passed else "FAIL"
+    outcome = (result.status or ("pass" if result.passed else "fail")).upper()
     return [result.name, result.metric, observed, result.threshold, outcome, result.explanation]
 
 
@@ -149,12 +151,16 @@ def _impact_section(summary: RunSummary, samples: pd.DataFrame, windows: pd.Data
     bullets = []
     if summary.verdict == "incomplete":
         bullets.append(f"The run is incomplete: {verdict_reason(summary)}.")
+    if summary.verdict == "error":
+        bullets.append(f"The drill did not run as planned, so it proves nothing: {verdict_reason(summary)}.")
     for result in summary.failed:
         observed = fmt_quantity(result.observed, result.unit)
         bullets.append(
             f"{result.name}: {result.explanation} (observed {observed}, threshold {result.threshold})"
         )
     for fault in summary.faults:
+        if fault.clear_error:
+            bullets.append(f"Fault {fault.name} ({fault.kind}) could not be cleared: {fault.clear_error}")
         if fault.error:
             bullets.append(f"Fault {fault.name} ({fault.kind}) went wrong in the harness: {fault.error}")
         elif _never_recovered(fault):
@@ -184,8 +190,12 @@ def _timeline_section(summary: RunSummary, events: list[dict[str, Any]], spans: 
     if not entries:
         return Section("Timeline", paragraphs=[intro, "No events were recorded."])
     rows = [[fmt_offset(e.offset_s), e.event, e.description] for e in entries]
-    troubled = frozenset(i for i, e in enumerate(entries) if e.event in ("fault_error", "interrupted"))
+    troubled = frozenset(i for i, e in enumerate(entries) if e.event in _TROUBLE_EVENTS)
     return Section("Timeline", paragraphs=[intro], table=Table(["Time", "Event", "Details"], rows, troubled))
+
+
+_TROUBLE_EVENTS = frozenset({"fault_error", "fault_clear_error", "interrupted", "run_error"})
+"""Timeline rows a reader must not miss."""
 
 
 def _planned(fault: FaultRecord) -> str:
@@ -210,7 +220,7 @@ def _fault_row(fault: FaultRecord, span: FaultSpan) -> list[str]:
         cleared,
         recovery,
         fmt_mapping(fault.params),
-        fault.error or "",
+        "; ".join(e for e in (fault.error, fault.clear_error) if e),
     ]
 
 
@@ -219,7 +229,7 @@ def _faults_section(summary: RunSummary, spans: list[FaultSpan]) -> Section:
         return Section("Faults", paragraphs=["No faults were planned."])
     headers = ["Fault", "Kind", "Targets", "Planned", "Applied", "Cleared", "Recovery", "Parameters", "Error"]
     rows = [_fault_row(f, s) for f, s in zip(summary.faults, spans, strict=True)]
-    troubled = frozenset(i for i, f in enumerate(summary.faults) if f.error or _never_recovered(f))
+    troubled = frozenset(i for i, f in enumerate(summary.faults) if f.problem() or _never_recovered(f))
     note = "Recovery: from injection until the SLI was back within the SLO for the required windows."
     return Section("Faults", paragraphs=[note], table=Table(headers, rows, troubled))
 
@@ -246,10 +256,13 @@ def _slo_section(summary: RunSummary) -> Section:
 def _served_paragraphs(summary: RunSummary, samples: pd.DataFrame) -> list[str]:
     if samples.empty:
         return []
-    degraded = int(samples["degraded"].sum())
+    reported = int((samples["degraded"] >= 0).sum())  # -1: the response had no X-Degraded header
+    degraded = int((samples["degraded"] == 1).sum())
     paragraphs = [
-        f"{degraded:,} requests ({fmt_percent(degraded / len(samples), 1)}) were answered by the "
-        "fallback model (degraded)."
+        f"{degraded:,} of {reported:,} responses with an X-Degraded header "
+        f"({fmt_percent(degraded / reported, 1)}) were answered by the fallback model (degraded)."
+        if reported
+        else f"Degraded answers not reported: no X-Degraded header on any of {len(samples):,} responses."
     ]
     if summary.load.get("rate"):
         late = int(samples["late"].sum())
@@ -268,6 +281,10 @@ def _breaker_bullets(breakers: list[BreakerChange]) -> list[str]:
 def _traffic_section(summary: RunSummary, samples: pd.DataFrame, breakers: list[BreakerChange]) -> Section:
     """Shares from the samples, so failed requests (no replica) count too; the summary's if none were kept."""
     counts = series.requests_per_replica(samples)
+    if set(counts) == {series.NO_REPLICA} and not summary.traffic_share:
+        missing = f"Not reported: no X-Served-By header on any of {counts[series.NO_REPLICA]:,} responses."
+        paragraphs = [missing, *_served_paragraphs(summary, samples)]
+        return Section("Traffic share", paragraphs=paragraphs, bullets=_breaker_bullets(breakers))
     total = sum(counts.values())
     replicas = sorted(set(summary.traffic_share) | set(counts), key=lambda r: (r == series.NO_REPLICA, r))
     if not replicas:

@@ -6,6 +6,11 @@ that matches no replica, an expectation about a fault that does not exist.
 
 from __future__ import annotations
 
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.load.drift import check_drift_features
+from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.scenario.faults import DataDriftParams
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.thresholds import Scope
@@ -38,12 +43,13 @@ def check_semantics(scenario: Scenario) -> None:
                 "takes data-drift and container faults (node-kill/-pause/-restart/-stop, partition, "
                 "squeezes, oom-kill)"
             )
-        if fault.kind == "data-drift":
-            _check_drift_features(fault, scenario, where)
         if fault.kind_spec.category == "deploy" and scenario.stack.canary_replicas == 0:
             raise ValueError(f"{where}.kind: {fault.kind} needs stack.canary_replicas >= 1")
+    _check_request_profile(scenario)
     _check_expectations(scenario)
     _check_primary_region(scenario)
+    if scenario.toxiproxy.url is not None and scenario.stack.backend == "docker":
+        raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the docker backend's network")
 
 
 def matching_replicas(target: TargetSpec, replicas: dict[str, dict[str, str]]) -> list[str]:
@@ -69,27 +75,35 @@ def _fits_compose(fault: FaultSpec) -> bool:
     return fault.kind_spec.category == "data" or fault.kind_spec.action in _COMPOSE_ACTIONS
 
 
-_NUMERIC_TRANSFORMS = frozenset({"mean-shift", "scale", "out-of-range"})
+def _check_request_profile(scenario: Scenario) -> None:
+    """What the load worker checks when it starts, checked here too with the same functions: a feature
+    schema it cannot sample, a replay file it cannot read, a drift on a feature the requests lack."""
+    features = request_features(scenario)
+    try:
+        check_schema(features)
+    except FeatureSchemaError as exc:
+        raise ValueError(f"load.profile.features: {exc}") from None
+    replay = scenario.load.profile.replay
+    if replay is not None:
+        from harness.load.replay import load_replay  # pandas: imported only for a replayed profile
+
+        try:
+            load_replay(str(replay), features)
+        except HarnessError as exc:
+            raise ValueError(f"load.profile.replay: {exc}") from None
+    for index, fault in enumerate(scenario.faults):
+        params = fault.typed_params()
+        if isinstance(params, DataDriftParams):
+            try:
+                check_drift_features(params.transform, params.features, features)
+            except ValueError as exc:
+                raise ValueError(f"faults[{index}] ({fault.name}).params.features: {exc}") from None
 
 
-def _check_drift_features(fault: FaultSpec, scenario: Scenario, where: str) -> None:
-    """Drift only makes sense on features the requests carry, and of the right type for the transform."""
-    params = fault.typed_params()
-    assert isinstance(params, DataDriftParams)
-    if scenario.load.profile.replay is not None:
-        return  # a replayed file's columns are checked by the load worker when it opens the file
-    features = scenario.load.profile.features or FEATURE_SCHEMA
-    schema = {str(f.get("name")): f.get("type") for f in features}
-    for feature in params.features:
-        if feature not in schema:
-            raise ValueError(
-                f"{where}.params.features: unknown feature {feature!r} (features: {', '.join(schema)})"
-            )
-        wanted = "numeric" if params.transform in _NUMERIC_TRANSFORMS else "categorical"
-        if params.transform in _NUMERIC_TRANSFORMS | {"category-swap"} and schema[feature] != wanted:
-            raise ValueError(
-                f"{where}.params.features: {params.transform} needs {wanted} features; {feature} is not"
-            )
+def request_features(scenario: Scenario) -> list[dict[str, Any]]:
+    """The feature schema the requests carry: the scenario's own, or the reference model's baseline (also
+    the columns taken from a replayed file)."""
+    return scenario.load.profile.features or FEATURE_SCHEMA
 
 
 def _check_fault_names(scenario: Scenario) -> None:

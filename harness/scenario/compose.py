@@ -6,23 +6,19 @@ nodes; everything else about the stack stays the user's business.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.scenario.model import ComposeSpec, ReplicaSpec
+from harness.scenario.yaml_input import YamlInputError, read_yaml
 
 
 def compose_services(path: Path) -> dict[str, dict[str, Any]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"stack.compose.file: cannot read {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(
-            f"stack.compose.file: {path} is not valid YAML: {str(exc).splitlines()[0]}"
-        ) from None
+        data = read_yaml(path, "compose file")
+    except YamlInputError as exc:
+        raise ValueError(f"stack.compose.file: {exc} ({path})") from None
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict) or not services:
         raise ValueError(f"stack.compose.file: {path} defines no services")
@@ -65,3 +61,46 @@ def _labels(raw: object) -> dict[str, str]:
     if isinstance(raw, list):
         return dict(str(item).partition("=")[::2] for item in raw)
     return {}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A way a compose file opens a service to the host's network: `what` (the key and value, ending with
+    its verb) binds to `host`, None meaning every interface."""
+
+    what: str
+    host: str | None
+
+
+def compose_exposures(services: dict[str, Any]) -> list[Exposure]:
+    """Every published port and host-network service, as written or as `compose config` resolved them.
+
+    Ports in short syntax (`[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`, a bare container port or an
+    int) or long syntax (`{target, published, host_ip}`); a port without a host IP is published on every
+    interface, which is the engine's default.
+    """
+    exposures = []
+    for name, service in services.items():
+        where = f"services.{name}"
+        service = service if isinstance(service, dict) else {}
+        mode = service.get("network_mode")
+        if isinstance(mode, str) and (mode == "host" or "$" in mode):
+            host = mode if "$" in mode else None
+            exposures.append(Exposure(f'{where}.network_mode "{mode}" listens on', host))
+        ports = service.get("ports") or []
+        if not isinstance(ports, list):
+            raise ValueError(f"stack.compose.file: {where}.ports must be a list")
+        for index, port in enumerate(ports):
+            shown = ", ".join(f"{k}: {v}" for k, v in port.items()) if isinstance(port, dict) else port
+            exposures.append(Exposure(f'{where}.ports[{index}] "{shown}" publishes on', _host_ip(port)))
+    return exposures
+
+
+def _host_ip(port: object) -> str | None:
+    if isinstance(port, dict):
+        return str(port["host_ip"]) if port.get("host_ip") else None
+    spec = str(port).rpartition("/")[0] or str(port)  # without its protocol
+    if spec.startswith("["):  # [IPv6]:HOST_PORT:CONTAINER_PORT
+        return spec[: spec.index("]") + 1]
+    parts = spec.rsplit(":", 2)
+    return (parts[0] or None) if len(parts) == 3 else None

@@ -6,46 +6,54 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from harness.errors import InputError
 from harness.scenario.checks import check_semantics
 from harness.scenario.compose import compose_nodes
 from harness.scenario.model import Scenario
+from harness.scenario.safety import check_safety
+from harness.scenario.yaml_input import YamlInputError, parse_yaml, read_yaml
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), base: Path | None = None) -> Scenario:
     """Parse, apply `--set key.path=value` overrides, validate and cross-check.
 
     Every problem becomes an `InputError` naming file and field. Overrides let one drill file run against
-    variants of the stack (e.g. `stack.gateway.profile=fragile`) without copies of the file.
+    variants of the stack (e.g. `stack.gateway.profile=fragile`) without copies of the file. Relative paths
+    in the file resolve against `base` (default: the file's folder): a run directory's copy of a scenario
+    resolves them where the original was.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read scenario file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 text file") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: malformed YAML: {_yaml_reason(exc)}") from None
+        data = read_yaml(path, "scenario file")
+    except YamlInputError as exc:
+        raise _refusal(path, str(exc)) from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of scenario fields at the top level")
+        raise _refusal(path, "expected a mapping of scenario fields at the top level")
     for override in overrides:
         _apply_override(data, override)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"{path}: {_first_error(exc)}") from None
+        raise _refusal(path, _first_error(exc)) from None
     try:
-        scenario = _resolve_files(scenario, path.parent)
+        scenario = _resolve_files(scenario, path.parent if base is None else base)
         check_semantics(scenario)
+        check_safety(scenario)
     except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise _refusal(path, str(exc)) from None
     return scenario
+
+
+MAX_MESSAGE_CHARS = 600
+
+
+def _refusal(path: Path, message: str) -> InputError:
+    """One line of bounded length: messages quote the offending value, which may be a megabyte long."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+    return InputError(f"{path}: {message}")
 
 
 def _resolve_files(scenario: Scenario, base: Path) -> Scenario:
@@ -73,9 +81,9 @@ def _apply_override(data: dict[str, Any], override: str) -> None:
     if not sep or not all(parts):
         raise InputError(f"--set {override}: expected KEY.PATH=VALUE, e.g. stack.gateway.profile=fragile")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise InputError(f"--set {key}: value is not valid YAML: {_yaml_reason(exc)}") from None
+        value = parse_yaml(raw) if raw.strip() else ""
+    except YamlInputError as exc:
+        raise InputError(f"--set {key}: {exc}") from None
     node: Any = data
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -95,16 +103,11 @@ def _apply_override(data: dict[str, Any], override: str) -> None:
             node = node[index]
 
 
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
-
-
 def _first_error(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    location = _format_location(first["loc"])
+    # An unknown key says more than the missing one it was probably meant to be (`maxx` for `max`).
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    location = _format_location((*first["loc"], *first.get("ctx", {}).get("inner_loc", ())))
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key"

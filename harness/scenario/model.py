@@ -21,14 +21,18 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from harness.durations import Duration, PositiveDuration
 from harness.scenario.faults import FAULT_KINDS, UNTARGETED_SUBJECT, FaultParams, KindSpec
-from harness.thresholds import Threshold, parse_fraction, parse_metric_key, parse_threshold
+from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
 
 Fraction = Annotated[float, BeforeValidator(parse_fraction)]
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+MAX_SEED = 1 << 64
+MAX_NAME_LENGTH = 64
+"""Names end up in run directories, proxy, container and file names: long ones collide or overflow."""
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m)\s*$")
 
 
@@ -37,7 +41,9 @@ class _Strict(BaseModel):
 
 
 def _check_name(value: str) -> str:
-    if not _NAME.match(value):
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValueError(f"too long ({len(value)} characters; at most {MAX_NAME_LENGTH})")
+    if not _NAME.fullmatch(value):
         raise ValueError(f"invalid name {value!r}: use lower-case letters, digits, '-', '_' or '.'")
     return value
 
@@ -140,7 +146,7 @@ class ProfileSpec(_Strict):
     """What the requests carry: rows drawn from `features` (default: the reference model's training
     baseline), or rows replayed from a CSV/Parquet file of real requests."""
 
-    features: list[dict[str, Any]] | None = None
+    features: list[dict[str, Any]] | None = Field(None, min_length=1)
     replay: Path | None = None
     """Relative to the scenario file."""
 
@@ -246,7 +252,8 @@ class FaultSpec(_Strict):
     at: Duration
     duration: PositiveDuration | None = None
     target: Annotated[TargetSpec, BeforeValidator(_target_shorthand)] | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+    """Validated also when left out: a kind with required params must not pass with none."""
 
     _name = field_validator("name")(_check_name)
 
@@ -262,16 +269,21 @@ class FaultSpec(_Strict):
     def _kind_params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         kind = info.data.get("kind")
         if kind in FAULT_KINDS:
+            model = FAULT_KINDS[kind].params
             try:
-                FAULT_KINDS[kind].params.model_validate(params)
+                model.model_validate(params)
             except ValidationError as exc:
                 # A typo shows up as both an unknown and a missing key; the unknown one says more.
                 error = min(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
-                field = ".".join(str(part) for part in error["loc"])
-                reason = {"extra_forbidden": f"unknown parameter for {kind}", "missing": "required"}.get(
+                known = ", ".join(model.model_fields)
+                unknown = f"unknown parameter for {kind} (known: {known})" if known else f"{kind} takes none"
+                reason = {"extra_forbidden": unknown, "missing": f"required for {kind}"}.get(
                     error["type"], error["msg"].removeprefix("Value error, ")
                 )
-                raise ValueError(f"{field}: {reason}" if field else reason) from None
+                # The loader appends `inner_loc` to the error's location: faults[0].params.rate_kbps.
+                raise PydanticCustomError(
+                    "fault_params", "{reason}", {"reason": reason, "inner_loc": error["loc"]}
+                ) from None
         return params
 
     @model_validator(mode="after")
@@ -328,6 +340,19 @@ class BreakerOpenedExpectation(_Strict):
     within: PositiveDuration
 
 
+def _refuse_ambiguous_unit(threshold: Threshold) -> None:
+    """`rate < 1` means 100% (the bound never bites) but is mostly written meaning 1%: refuse a bare 1.
+
+    Other bare values are read as fractions without doubt (0.01 is 1%; above 1 is out of range), and the
+    error budget's `burn < 1` is a burn ratio, not a share of requests, where 1 means the whole budget."""
+    text = threshold.text.strip()
+    share = METRICS[threshold.metric].kind == "fraction" and threshold.aggregation != "count"
+    if share and threshold.metric != "error_budget" and threshold.value == 1 and not text.endswith("%"):
+        raise ValueError(
+            f"{text!r} is ambiguous: a bare 1 reads as 100%; write '1%' or '0.01' (or '100%' if you mean all)"
+        )
+
+
 class Expectations(BaseModel):
     """`metric[{scope}]: [threshold, ...]` like k6, plus structured `recovery_time` entries."""
 
@@ -346,12 +371,16 @@ class Expectations(BaseModel):
     @model_validator(mode="after")
     def _parse_thresholds(self) -> Expectations:
         for key, value in (self.model_extra or {}).items():
-            metric, scope = parse_metric_key(key)
-            expressions = [value] if isinstance(value, str) else value
-            if not isinstance(expressions, list) or not all(isinstance(e, str) for e in expressions):
-                raise ValueError(f"{key}: expected a list of threshold strings such as ['p(99) < 250ms']")
-            for expression in expressions:
-                parse_threshold(metric, scope, expression)
+            try:
+                metric, scope = parse_metric_key(key)
+                expressions = [value] if isinstance(value, str) else value
+                if not isinstance(expressions, list) or not all(isinstance(e, str) for e in expressions):
+                    raise ValueError("expected a list of threshold strings such as ['p(99) < 250ms']")
+                for expression in expressions:
+                    _refuse_ambiguous_unit(parse_threshold(metric, scope, expression))
+            except ValueError as exc:
+                context = {"reason": str(exc), "inner_loc": (key,)}
+                raise PydanticCustomError("threshold", "{reason}", context) from None
         return self
 
     def thresholds(self) -> list[Threshold]:
@@ -369,12 +398,22 @@ class ToxiproxySpec(_Strict):
     url: str | None = Field(None, pattern=r"^https?://[^/\s]+:\d+/?$")
 
 
+class SafetySpec(_Strict):
+    """Drills reach and expose loopback addresses only, unless `allow_remote` (`chaosdrill run
+    --allow-remote`): then each other address (`toxiproxy.url`, a compose port, the load target) is named in
+    a warning. Checked by `harness.scenario.safety`."""
+
+    allow_remote: bool = False
+
+
 class Scenario(_Strict):
     name: str
     description: str = ""
-    seed: int = 1
+    seed: int = Field(1, ge=0, lt=MAX_SEED)
+    """Chooses targets and payloads; numpy's generators take a non-negative seed."""
     stack: StackSpec = Field(default_factory=StackSpec)
     toxiproxy: ToxiproxySpec = Field(default_factory=ToxiproxySpec)
+    safety: SafetySpec = Field(default_factory=SafetySpec)
     load: LoadSpec
     slo: SloSpec = Field(default_factory=SloSpec)
     faults: list[FaultSpec] = Field(default_factory=list)

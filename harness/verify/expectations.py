@@ -1,8 +1,9 @@
 """Evaluate a scenario's expectations against the measured run.
 
-Every expectation yields observed value, threshold, pass/fail and one line of explanation. A metric that
-cannot be measured (no requests in scope, fault never applied) fails: a drill that proved nothing must not
-gate green.
+Every expectation yields observed value, threshold, pass/fail and one line of explanation. A metric without
+evidence (no requests in scope, no response carrying the header it reads, a fault never applied, a run that
+ended before a recovery could be confirmed) is `not measured`, which fails and says what was missing: a
+drill that proved nothing must not gate green.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from harness.durations import format_duration
-from harness.scenario.model import Scenario
+from harness.scenario.model import RecoveryExpectation, Scenario
 from harness.thresholds import Scope, Threshold
+from harness.verify.recovery import assess_recovery
 from harness.verify.results import ExpectationResult, FaultRecord
 from harness.verify.windows import FaultWindow
 
@@ -35,20 +37,20 @@ class Measurements:
 def evaluate(scenario: Scenario, m: Measurements) -> list[ExpectationResult]:
     results = [_evaluate_threshold(t, scenario, m) for t in scenario.expectations.thresholds()]
     records = {f.name: f for f in m.faults}
+    windows = {w.name: w for w in m.fault_windows}
     for expectation in scenario.expectations.recovery_time:
+        record, window = records.get(expectation.fault), windows.get(expectation.fault)
         results.append(
-            _evaluate_recovery(
-                records.get(expectation.fault),
-                expectation.fault,
-                expectation.max,
-                scenario.slo.recovery_windows,
-            )
+            _evaluate_recovery(expectation, record, window, m.windows, scenario.slo.recovery_windows)
         )
     return results
 
 
-def scoped_samples(samples: pd.DataFrame, scope: Scope, fault_windows: list[FaultWindow]) -> pd.DataFrame:
-    if scope.kind == "all" or samples.empty:
+def scoped_samples(
+    samples: pd.DataFrame, scope: Scope, fault_windows: list[FaultWindow]
+) -> pd.DataFrame | None:
+    """The requests a scope looks at; None for a fault that has no window (it was never applied)."""
+    if scope.kind == "all":
         return samples
     t = samples["t_rel"]
     if scope.kind == "steady":
@@ -57,53 +59,73 @@ def scoped_samples(samples: pd.DataFrame, scope: Scope, fault_windows: list[Faul
             inside |= window.covers(t)
         return samples[~inside]
     window = next((w for w in fault_windows if w.name == scope.fault), None)
-    return samples.iloc[0:0] if window is None else samples[window.covers(t)]
+    return None if window is None else samples[window.covers(t)]
 
 
 def _evaluate_threshold(threshold: Threshold, scenario: Scenario, m: Measurements) -> ExpectationResult:
     observed, context = _observe(threshold, scenario, m)
+    percent = threshold.unit == "ratio"
+    unit = "%" if percent else threshold.unit
+    text = threshold.text.strip()
     if observed is None:
-        return _result(threshold, None, False, f"could not be measured: {context}")
-    verdict = "met" if threshold.holds(observed) else "NOT met"
-    return _result(
-        threshold,
-        observed,
-        threshold.holds(observed),
+        return ExpectationResult.not_measured(threshold.name, threshold.metric, text, unit, context)
+    passed = threshold.holds(observed)
+    explanation = (
         f"{_describe(threshold)} was {_fmt(threshold, observed)} {context}; "
-        f"{verdict} ({threshold.text.strip()})",
+        f"{'met' if passed else 'NOT met'} ({text})"
     )
+    # Fractions are stored as percentages, the unit people read and write them in.
+    stored = observed * 100 if percent else observed
+    return ExpectationResult(threshold.name, threshold.metric, stored, text, unit, passed, explanation)
+
+
+_HEADERS = {"attempts": "X-Attempts", "degraded": "X-Degraded"}
+"""Metrics read from a gateway header; a response without it (recorded as -1) is no evidence either way."""
 
 
 def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple[float | None, str]:
-    metric, agg = threshold.metric, threshold.aggregation
+    """The observed value and what it was measured over, or None and what evidence was missing."""
+    metric = threshold.metric
     if metric == "slo":
-        return _slo_compliance(m.windows, agg)
-    samples = scoped_samples(m.samples, threshold.scope, m.fault_windows)
-    scope_text = {"all": "", "steady": " outside fault windows"}.get(
-        threshold.scope.kind, f" during fault {threshold.scope.fault}"
-    )
-    context = f"over {len(samples):,} requests{scope_text}"
+        return _slo_compliance(m.windows, threshold.aggregation)
     if metric == "late":
-        late = int(samples["late"].sum()) + m.not_sent if not samples.empty else m.not_sent
-        total = len(samples) + m.not_sent
-        if not total:
-            return None, "no requests were scheduled"
-        return (
-            late if agg == "count" else late / total
-        ), f"({m.not_sent} never sent) over {total:,} requests"
-    if metric == "error_budget":
-        if samples.empty:
-            return None, "no requests were recorded"
-        allowed = len(samples) * (1 - scenario.slo.availability)
-        errors = int((samples["ok"] == 0).sum())
-        burn = errors / allowed if allowed else (0.0 if errors == 0 else float("inf"))
-        return burn, f"({errors:,} failed of {allowed:.1f} allowed by {scenario.slo.availability:.3%})"
-    if metric == "attempts":
-        samples = samples[samples["attempts"] >= 0]
-        context = f"over {len(samples):,} requests with an X-Attempts header{scope_text}"
+        return _late(m, threshold.aggregation)
+    samples = scoped_samples(m.samples, threshold.scope, m.fault_windows)
+    if samples is None:
+        return None, f"fault {threshold.scope.fault} was never applied, so no request fell in its window"
+    scope = _scope_text(threshold.scope)
     if samples.empty:
-        return None, f"no requests{scope_text}"
-    return _aggregate(samples, metric, threshold), context
+        return None, f"no requests{scope}"
+    if metric == "error_budget":
+        return _burn(samples, scenario.slo.availability)
+    header = _HEADERS.get(metric)
+    if header is None:
+        return _aggregate(samples, threshold), f"over {len(samples):,} requests{scope}"
+    reported = samples[samples[metric] >= 0]
+    if reported.empty:
+        return None, f"no {header} header on any of {len(samples):,} responses{scope}"
+    return _aggregate(reported, threshold), f"over {len(reported):,} responses with an {header} header{scope}"
+
+
+def _scope_text(scope: Scope) -> str:
+    return {"all": "", "steady": " outside fault windows"}.get(scope.kind, f" during fault {scope.fault}")
+
+
+def _late(m: Measurements, aggregation: str) -> tuple[float | None, str]:
+    """Open-model slots sent late, plus those never sent: both are coordinated-omission evidence."""
+    total = len(m.samples) + m.not_sent
+    if not total:
+        return None, "no requests were scheduled"
+    late = int(m.samples["late"].sum()) + m.not_sent
+    observed = late if aggregation == "count" else late / total
+    return observed, f"({m.not_sent:,} never sent) over {total:,} scheduled requests"
+
+
+def _burn(samples: pd.DataFrame, availability: float) -> tuple[float, str]:
+    allowed = len(samples) * (1 - availability)
+    errors = int((samples["ok"] == 0).sum())
+    burn = errors / allowed if allowed else (0.0 if errors == 0 else float("inf"))
+    return burn, f"({errors:,} failed of {allowed:.1f} allowed by {availability:.3%})"
 
 
 _FLAGS = {
@@ -113,19 +135,18 @@ _FLAGS = {
     "server_errors": lambda s: (s["ok"] == 0) & (s["error"] != "http_4xx"),
 }
 
+_AGGREGATIONS = {"avg": np.mean, "mean": np.mean, "med": np.median, "min": np.min, "max": np.max}
 
-def _aggregate(samples: pd.DataFrame, metric: str, threshold: Threshold) -> float:
+
+def _aggregate(samples: pd.DataFrame, threshold: Threshold) -> float:
+    metric, aggregation = threshold.metric, threshold.aggregation
     if metric in _FLAGS:
         flags = _FLAGS[metric](samples)
-        return float(flags.sum()) if threshold.aggregation == "count" else float(flags.mean())
+        return float(flags.sum()) if aggregation == "count" else float(flags.mean())
     values = samples["latency_ms" if metric == "latency" else "attempts"].to_numpy(dtype=float)
-    if threshold.aggregation == "p":
+    if aggregation == "p":
         return float(np.percentile(values, threshold.percentile))
-    return float(
-        {"avg": np.mean, "mean": np.mean, "med": np.median, "min": np.min, "max": np.max}[
-            threshold.aggregation
-        ](values)
-    )
+    return float(_AGGREGATIONS[aggregation](values))
 
 
 def _slo_compliance(windows: pd.DataFrame, which: str) -> tuple[float | None, str]:
@@ -142,36 +163,48 @@ def _slo_compliance(windows: pd.DataFrame, which: str) -> tuple[float | None, st
 
 
 def _evaluate_recovery(
-    record: FaultRecord | None, name: str, limit_s: float, required: int
+    expectation: RecoveryExpectation,
+    record: FaultRecord | None,
+    fault_window: FaultWindow | None,
+    windows: pd.DataFrame,
+    required: int,
 ) -> ExpectationResult:
-    threshold_text = f"<= {format_duration(limit_s)}"
-    test_name = f"recovery_time: {name} {threshold_text}"
-    if record is None or record.applied_at is None:
-        reason = record.error if record and record.error else "the fault was never applied"
-        return ExpectationResult(
-            test_name, "recovery_time", None, threshold_text, "s", False, f"could not be measured: {reason}"
+    name, limit_s = expectation.fault, expectation.max
+    threshold = f"<= {format_duration(limit_s)}"
+    test_name = f"recovery_time: {name} {threshold}"
+
+    def unmeasured(missing: str) -> ExpectationResult:
+        return ExpectationResult.not_measured(test_name, "recovery_time", threshold, "s", missing)
+
+    def judged(observed: float | None, passed: bool, why: str) -> ExpectationResult:
+        return ExpectationResult(test_name, "recovery_time", observed, threshold, "s", passed, why)
+
+    if fault_window is None:
+        return unmeasured(record.error if record and record.error else f"{name} was never applied")
+    recovery = assess_recovery(windows, fault_window.start_s, required)
+    limit = format_duration(limit_s)
+    if recovery.seconds is not None:
+        passed = recovery.seconds <= limit_s
+        return judged(
+            recovery.seconds,
+            passed,
+            f"SLO back {recovery.seconds:.2f}s after {name} was injected (held for {required} windows); "
+            f"{'within' if passed else 'over'} the {limit} limit",
         )
-    if record.recovery_s is None:
-        return ExpectationResult(
-            test_name,
-            "recovery_time",
+    if not recovery.windows_left:
+        return unmeasured(f"{name} was injected after the last SLO window")
+    if recovery.unconfirmed_s is None:
+        return judged(
             None,
-            threshold_text,
-            "s",
             False,
-            f"never recovered: the SLO was not met for {required} consecutive windows "
-            f"after {name} was injected",
+            f"never recovered: the SLO was not met for {required} consecutive windows after {name} was "
+            "injected, until the end of the run",
         )
-    passed = record.recovery_s <= limit_s
-    return ExpectationResult(
-        test_name,
-        "recovery_time",
-        record.recovery_s,
-        threshold_text,
-        "s",
-        passed,
-        f"SLO back {record.recovery_s:.2f}s after {name} was injected (held for {required} windows); "
-        f"{'within' if passed else 'over'} the {format_duration(limit_s)} limit",
+    since = f"the SLO was back {recovery.unconfirmed_s:.2f}s after {name} was injected"
+    if recovery.unconfirmed_s > limit_s:
+        return judged(None, False, f"not recovered within the {limit} limit: {since}, and the run ended")
+    return unmeasured(
+        f"{since}, but the run ended before {required} consecutive good windows could confirm it"
     )
 
 
@@ -186,16 +219,3 @@ def _fmt(threshold: Threshold, value: float) -> str:
     if threshold.unit == "ratio":
         return f"{value:.3%}"
     return f"{value:g}"
-
-
-def _result(
-    threshold: Threshold, observed: float | None, passed: bool, explanation: str
-) -> ExpectationResult:
-    """Fractions are stored as percentages, the unit people read and write them in."""
-    percent = threshold.unit == "ratio"
-    if percent and observed is not None:
-        observed *= 100
-    unit = "%" if percent else threshold.unit
-    return ExpectationResult(
-        threshold.name, threshold.metric, observed, threshold.text.strip(), unit, passed, explanation
-    )

@@ -3,26 +3,38 @@
 The harness observes *when* a drift alert fired, a canary was rolled back or a breaker opened by polling;
 the stack's own timestamps are reported beside the observation, so a report shows both and a test can
 check they agree to within one polling interval.
+
+Evidence rule: a mechanism that was not seen acting is a failure only when the stack's state was polled,
+with the section the check reads, until the expectation's limit had passed. Without that (a stack without
+`/admin/state`, a state lacking the section, polling that stopped early) the expectation is `not measured`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
 
 from faults.deploy import HARNESS_ROLLBACK_REASON
 from harness.durations import format_duration
+from harness.scenario.faults import CanaryDeployParams
 from harness.scenario.model import (
     BreakerOpenedExpectation,
     DriftDetectedExpectation,
+    FaultSpec,
     RollbackExpectation,
     Scenario,
 )
 from harness.verify.results import ExpectationResult, FaultRecord
 
 Snapshot = dict[str, Any]
+Seen = Callable[[Snapshot], bool]
+
+BAD_DEPLOY_VERSION = "v2-bad"
+"""What a `bad-deploy` fault puts on the canary (see `harness.injection`)."""
 
 
 def evaluate_mechanisms(
@@ -32,100 +44,139 @@ def evaluate_mechanisms(
     specs = {f.name: f for f in scenario.faults}
     expectations = scenario.expectations
     results = [_drift(e, records[e.fault], snapshots) for e in expectations.drift_detected]
-    for e in expectations.rollback:
-        params = specs[e.fault].params
-        version = params.get("version", "v2") if specs[e.fault].kind == "canary-deploy" else "v2-bad"
-        results.append(_rollback(e, records[e.fault], snapshots, samples, version, scenario.slo.window))
+    results += [
+        _rollback(e, records[e.fault], snapshots, samples, canary_version(specs[e.fault]))
+        for e in expectations.rollback
+    ]
     results += [_breaker(e, records[e.fault], snapshots) for e in expectations.breaker_opened]
     return results
+
+
+def canary_version(spec: FaultSpec) -> str:
+    """The model version a deploy fault puts on the canary."""
+    params = spec.typed_params()
+    return params.version if isinstance(params, CanaryDeployParams) else BAD_DEPLOY_VERSION
 
 
 def stack_transitions(snapshots: list[Snapshot]) -> list[dict[str, Any]]:
     """Changes seen between consecutive polls, as timeline events (breakers, canary, drift alert)."""
     events: list[dict[str, Any]] = []
-    previous: Snapshot | None = None
-    for snapshot in snapshots:
+    for previous, snapshot in pairwise(snapshots):
         t = snapshot["polled_at"]
-        if previous is not None:
-            before = {r["name"]: r for r in previous.get("replicas", [])}
-            for replica in snapshot.get("replicas", []):
-                old = before.get(replica["name"])
-                if old and old.get("breaker") != replica.get("breaker"):
-                    events.append({"t": t, "event": f"breaker_{replica['breaker']}", "node": replica["name"]})
-            old_canary, canary = previous.get("canary", {}), snapshot.get("canary", {})
-            if old_canary.get("status") != canary.get("status"):
-                events.append({"t": t, "event": f"canary_{canary.get('status')}", "details": canary})
-            old_alert, alert = previous.get("drift", {}).get("alert"), snapshot.get("drift", {}).get("alert")
-            if old_alert != alert:
-                events.append({"t": t, "event": "drift_alert" if alert else "drift_alert_cleared"})
-        previous = snapshot
+        before = {r["name"]: r for r in previous.get("replicas", [])}
+        for replica in snapshot.get("replicas", []):
+            old = before.get(replica["name"])
+            if old and old.get("breaker") != replica.get("breaker"):
+                events.append({"t": t, "event": f"breaker_{replica['breaker']}", "node": replica["name"]})
+        old_canary, canary = previous.get("canary", {}), snapshot.get("canary", {})
+        if old_canary.get("status") != canary.get("status"):
+            events.append({"t": t, "event": f"canary_{canary.get('status')}", "details": canary})
+        old_alert, alert = previous.get("drift", {}).get("alert"), snapshot.get("drift", {}).get("alert")
+        if old_alert != alert:
+            events.append({"t": t, "event": "drift_alert" if alert else "drift_alert_cleared"})
     return events
 
 
-def _first_seen(snapshots: list[Snapshot], after: float, seen: Callable[[Snapshot], bool]) -> Snapshot | None:
-    return next((s for s in snapshots if s["polled_at"] >= after and seen(s)), None)
+@dataclass(frozen=True)
+class _Check:
+    """One mechanism expectation: `metric` seen within `within` seconds of `fault` being applied."""
+
+    metric: str
+    fault: str
+    within: float
+
+    @property
+    def threshold(self) -> str:
+        return f"<= {format_duration(self.within)}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.metric}: {self.fault} {self.threshold}"
+
+    def result(self, observed: float | None, passed: bool, why: str) -> ExpectationResult:
+        """Every mechanism expectation is a time in seconds."""
+        return ExpectationResult(self.name, self.metric, observed, self.threshold, "s", passed, why)
+
+    def not_measured(self, missing: str) -> ExpectationResult:
+        return ExpectationResult.not_measured(self.name, self.metric, self.threshold, "s", missing)
+
+    def verdict(self, latency: float) -> tuple[bool, str]:
+        passed = latency <= self.within
+        return passed, f"{'within' if passed else 'over'} the {format_duration(self.within)} limit"
 
 
-def _result(
-    name: str, metric: str, observed: float | None, threshold: str, passed: bool, why: str
+def _evidence(
+    check: _Check, record: FaultRecord, snapshots: list[Snapshot], reports: Seen, what: str
+) -> tuple[float, list[Snapshot]] | ExpectationResult:
+    """When the fault took effect and the polls that report `what`, or why the check is not measured."""
+    if record.applied_at is None:
+        return check.not_measured(record.error or f"{check.fault} was never applied")
+    if not snapshots:
+        return check.not_measured("the stack's state was never polled (no /admin/state)")
+    polls = [s for s in snapshots if reports(s)]
+    if not polls:
+        return check.not_measured(
+            f"none of the {len(snapshots):,} polls of the stack's state reported {what}"
+        )
+    return record.applied_at, polls
+
+
+def _unseen(
+    check: _Check, applied_at: float, polls: list[Snapshot], never: str, detail: str = ""
 ) -> ExpectationResult:
-    """Every mechanism expectation is a time in seconds."""
-    return ExpectationResult(name, metric, observed, threshold, "s", passed, why)
+    """Not seen at all: a failure once the polls cover the limit, else the evidence ran out."""
+    polled_for = polls[-1]["polled_at"] - applied_at
+    if polled_for < check.within:
+        return check.not_measured(
+            f"{never}, but the last poll of the stack's state was at {polled_for:+.2f}s from {check.fault}'s "
+            f"injection, short of the {format_duration(check.within)} limit{detail}"
+        )
+    return check.result(
+        None, False, f"{never} after {check.fault} was injected, until the end of the run{detail}"
+    )
 
 
-def _unmeasurable(name: str, metric: str, threshold: str, record: FaultRecord) -> ExpectationResult:
-    reason = record.error or "the fault was never applied"
-    return _result(name, metric, None, threshold, False, f"could not be measured: {reason}")
+def _first_seen(polls: list[Snapshot], after: float, seen: Seen) -> Snapshot | None:
+    return next((s for s in polls if s["polled_at"] >= after and seen(s)), None)
 
 
 def _alerting(snapshot: Snapshot) -> bool:
-    return bool(snapshot.get("drift", {}).get("alert"))
+    return bool(snapshot["drift"].get("alert"))
 
 
 def _rolled_back_by_stack(snapshot: Snapshot) -> bool:
     """A rollback the harness made itself when the fault window ended is not the stack's doing."""
-    canary = snapshot.get("canary", {})
+    canary = snapshot["canary"]
     return canary.get("status") == "rolled_back" and canary.get("reason") != HARNESS_ROLLBACK_REASON
 
 
 def _drift(e: DriftDetectedExpectation, record: FaultRecord, snapshots: list[Snapshot]) -> ExpectationResult:
-    threshold = f"<= {format_duration(e.within)}"
-    name = f"drift_detected: {e.fault} {threshold}"
-    if record.applied_at is None:
-        return _unmeasurable(name, "drift_detected", threshold, record)
-    false_alarm = next((s for s in snapshots if s["polled_at"] < record.applied_at and _alerting(s)), None)
+    check = _Check("drift_detected", e.fault, e.within)
+    evidence = _evidence(check, record, snapshots, lambda s: "drift" in s, "drift")
+    if isinstance(evidence, ExpectationResult):
+        return evidence
+    applied_at, polls = evidence
+    before = [s for s in polls if s["polled_at"] < applied_at]
+    false_alarm = next((s for s in before if _alerting(s)), None)
     if false_alarm is not None:
-        early = record.applied_at - false_alarm["polled_at"]
-        return _result(
-            name,
-            "drift_detected",
-            None,
-            threshold,
-            False,
-            f"false alarm: drift alert {early:.1f}s before {e.fault} was injected",
+        early = applied_at - false_alarm["polled_at"]
+        return check.result(
+            None, False, f"false alarm: drift alert {early:.2f}s before {e.fault} was injected"
         )
-    seen = _first_seen(snapshots, record.applied_at, _alerting)
+    if not before:
+        return check.not_measured(f"no poll of the stack's drift state before {e.fault} was injected")
+    seen = _first_seen(polls, applied_at, _alerting)
     if seen is None:
-        return _result(
-            name,
-            "drift_detected",
-            None,
-            threshold,
-            False,
-            f"no drift alert after {e.fault} was injected, until the end of the run",
-        )
-    latency = seen["polled_at"] - record.applied_at
+        return _unseen(check, applied_at, polls, "no drift alert")
+    latency = seen["polled_at"] - applied_at
     since = seen["drift"].get("alert_since")
-    claim = f" (stack's alert_since: +{since - record.applied_at:.2f}s)" if since else ""
-    passed = latency <= e.within
-    return _result(
-        name,
-        "drift_detected",
+    claim = f" (stack's alert_since: {since - applied_at:+.2f}s)" if since is not None else ""
+    passed, verdict = check.verdict(latency)
+    return check.result(
         latency,
-        threshold,
         passed,
-        f"drift alert seen {latency:.2f}s after {e.fault} was injected{claim}; no alert before it; "
-        f"{'within' if passed else 'over'} the {format_duration(e.within)} limit",
+        f"drift alert seen {latency:.2f}s after {e.fault} was injected{claim}; no alert in the "
+        f"{len(before):,} polls before it; {verdict}",
     )
 
 
@@ -135,79 +186,63 @@ def _rollback(
     snapshots: list[Snapshot],
     samples: pd.DataFrame,
     version: str,
-    window_s: float,
 ) -> ExpectationResult:
-    threshold = f"<= {format_duration(e.within)}"
-    name = f"rollback: {e.fault} {threshold}"
-    if record.applied_at is None:
-        return _unmeasurable(name, "rollback", threshold, record)
-    served = samples[(samples["version"] == version) & (samples["t_start"] >= record.applied_at)]
-    seen = _first_seen(snapshots, record.applied_at, _rolled_back_by_stack)
-    problems = []
-    if e.max_canary_requests is not None and len(served) > e.max_canary_requests:
-        problems.append(f"{len(served):,} requests served by {version} (limit {e.max_canary_requests:,})")
-    if seen is None:
-        return _result(
-            name,
-            "rollback",
-            None,
-            threshold,
-            False,
-            f"{version} was never rolled back; {len(served):,} requests served by it",
+    check = _Check("rollback", e.fault, e.within)
+    evidence = _evidence(check, record, snapshots, lambda s: "canary" in s, "the canary")
+    if isinstance(evidence, ExpectationResult):
+        return evidence
+    applied_at, polls = evidence
+    deployed = samples[samples["t_start"] >= applied_at]
+    if not (deployed["version"].fillna("") != "").any():
+        return check.not_measured(
+            f"no X-Model-Version header on any of {len(deployed):,} responses after {e.fault} was deployed"
         )
-    latency = seen["polled_at"] - record.applied_at
+    served = deployed[deployed["version"] == version]
+    served_text = f"{len(served):,} requests served by {version}"
+    seen = _first_seen(polls, applied_at, _rolled_back_by_stack)
+    if seen is None:
+        return _unseen(check, applied_at, polls, f"{version} was never rolled back", f"; {served_text}")
+    latency = seen["polled_at"] - applied_at
     rolled_back_at = seen["canary"].get("rolled_back_at") or seen["polled_at"]
-    after = served[served["t_start"] > rolled_back_at + window_s]
+    # A request sent after the rollback was routed after it: the stack sets the canary's weight to 0
+    # before it stamps `rolled_back_at`. Requests in flight at the rollback were sent before it.
+    after = served[served["t_start"] > rolled_back_at]
+    passed, verdict = check.verdict(latency)
+    problems = [] if passed else [verdict]
+    if e.max_canary_requests is not None and len(served) > e.max_canary_requests:
+        problems.append(f"{served_text} (limit {e.max_canary_requests:,})")
     if len(after):
         problems.append(f"{len(after):,} requests still served by {version} after the rollback")
-    if latency > e.within:
-        problems.append(f"over the {format_duration(e.within)} limit")
     reason = seen["canary"].get("reason") or "no reason given"
     detail = (
         f"rolled back {latency:.2f}s after {e.fault} was deployed (stack's rolled_back_at: "
-        f"+{rolled_back_at - record.applied_at:.2f}s; {reason}); {len(served):,} requests served by {version}"
+        f"{rolled_back_at - applied_at:+.2f}s; {reason}); {served_text}"
     )
-    return _result(
-        name,
-        "rollback",
-        latency,
-        threshold,
-        not problems,
-        detail + ("; " + "; ".join(problems) if problems else ""),
-    )
+    return check.result(latency, not problems, "; ".join([detail, *problems]))
 
 
 def _breaker(
     e: BreakerOpenedExpectation, record: FaultRecord, snapshots: list[Snapshot]
 ) -> ExpectationResult:
-    threshold = f"<= {format_duration(e.within)}"
-    name = f"breaker_opened: {e.fault} {threshold}"
-    if record.applied_at is None:
-        return _unmeasurable(name, "breaker_opened", threshold, record)
+    check = _Check("breaker_opened", e.fault, e.within)
     targets = set(record.targets)
+    nodes = ", ".join(sorted(targets))
+
+    def reports(snapshot: Snapshot) -> bool:
+        return any(r.get("name") in targets for r in snapshot.get("replicas", []))
 
     def opened(snapshot: Snapshot) -> bool:
-        return any(r["name"] in targets and r.get("breaker") == "open" for r in snapshot.get("replicas", []))
+        return any(r.get("name") in targets and r.get("breaker") == "open" for r in snapshot["replicas"])
 
-    seen = _first_seen(snapshots, record.applied_at, opened)
+    evidence = _evidence(check, record, snapshots, reports, f"a breaker for {nodes}")
+    if isinstance(evidence, ExpectationResult):
+        return evidence
+    applied_at, polls = evidence
+    seen = _first_seen(polls, applied_at, opened)
     if seen is None:
-        return _result(
-            name,
-            "breaker_opened",
-            None,
-            threshold,
-            False,
-            f"no breaker opened for {', '.join(sorted(targets))} after {e.fault}",
-        )
-    latency = seen["polled_at"] - record.applied_at
-    passed = latency <= e.within
-    nodes = ", ".join(sorted(targets))
-    verdict = f"{'within' if passed else 'over'} the {format_duration(e.within)} limit"
-    return _result(
-        name,
-        "breaker_opened",
-        latency,
-        threshold,
-        passed,
-        f"breaker for {nodes} seen open {latency:.2f}s after {e.fault}; {verdict}",
+        return _unseen(check, applied_at, polls, f"no breaker opened for {nodes}")
+    latency = seen["polled_at"] - applied_at
+    passed, verdict = check.verdict(latency)
+    return check.result(
+        latency, passed, f"breaker for {nodes} seen open {latency:.2f}s after {e.fault}; {verdict}"
     )

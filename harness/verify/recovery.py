@@ -6,21 +6,43 @@ count as recovery, and damage that shows up a window or two after injection is s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 
-def recovery_time(windows: pd.DataFrame, injected_at_s: float, required: int) -> float | None:
-    """Seconds from injection to the start of the first run of `required` good windows; None if never.
+@dataclass(frozen=True)
+class Recovery:
+    """What the SLO windows after an injection show; at most one of `seconds` and `unconfirmed_s` is set.
 
-    The result is exact to one window: the window containing the injection is the first candidate, and a
-    stack that never noticed the fault recovers in 0 s.
+    The run can end before a recovery is confirmed: good windows at the very end, but fewer than
+    `required`. That is neither a recovery nor a "never recovered"; the evidence ran out.
     """
+
+    seconds: float | None
+    """Seconds from injection to the start of the first run of `required` good windows; None if none."""
+    unconfirmed_s: float | None = None
+    """When the run ended inside a run of good windows too short to confirm: seconds from injection to its
+    start (so the recovery took at least this long)."""
+    windows_left: int = 0
+    """SLO windows from the one containing the injection to the end of the run."""
+
+
+def assess_recovery(windows: pd.DataFrame, injected_at_s: float, required: int) -> Recovery:
+    """Exact to one window: the window containing the injection is the first candidate, and a stack that
+    never noticed the fault recovers in 0 s."""
     good = windows["good"].tolist()
     starts = windows["start_s"].tolist()
-    first = next((i for i, w in enumerate(windows["end_s"]) if w > injected_at_s), None)
-    if first is None:
-        return None
-    for i in range(first, len(good) - required + 1):
+    first = next((i for i, end in enumerate(windows["end_s"]) if end > injected_at_s), len(good))
+    for i in range(first, len(good)):
         if all(good[i : i + required]):
-            return max(0.0, starts[i] - injected_at_s)
-    return None
+            since = max(0.0, starts[i] - injected_at_s)
+            if i + required <= len(good):
+                return Recovery(since, None, len(good) - first)
+            return Recovery(None, since, len(good) - first)
+    return Recovery(None, None, len(good) - first)
+
+
+def recovery_time(windows: pd.DataFrame, injected_at_s: float, required: int) -> float | None:
+    """Seconds from injection to the start of the first run of `required` good windows; None if none."""
+    return assess_recovery(windows, injected_at_s, required).seconds

@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Verdict = Literal["pass", "fail", "incomplete"]
+Verdict = Literal["pass", "fail", "error", "incomplete"]
+"""`pass`: every fault applied and cleared as planned and every expectation met on evidence. `fail`: the
+drill ran as planned and an expectation was not met (or not measured). `error`: the drill did not run as
+planned (a fault not applied or not cleared, a harness error). `incomplete`: interrupted or killed."""
+
+ExpectationStatus = Literal["pass", "fail", "not measured"]
 
 
 @dataclass
@@ -27,6 +32,23 @@ class ExpectationResult:
     passed: bool
     explanation: str
     """One line a reader of a postmortem understands without the scenario file."""
+    status: ExpectationStatus | None = None
+    """`not measured` when the evidence was missing (then `passed` is False: a drill that proved nothing
+    must not gate green); left out, it follows `passed`."""
+
+    def __post_init__(self) -> None:
+        derived: ExpectationStatus = "pass" if self.passed else "fail"
+        if self.status is None:
+            self.status = derived
+        elif self.status != derived and not (self.status == "not measured" and not self.passed):
+            raise ValueError(f"{self.name}: status {self.status!r} contradicts passed={self.passed}")
+
+    @classmethod
+    def not_measured(
+        cls, name: str, metric: str, threshold: str, unit: str, missing: str
+    ) -> ExpectationResult:
+        """An expectation without evidence, `missing` saying exactly what was missing."""
+        return cls(name, metric, None, threshold, unit, False, f"not measured: {missing}", "not measured")
 
 
 @dataclass
@@ -45,7 +67,22 @@ class FaultRecord:
     recovery_s: float | None = None
     """Seconds from injection until the SLI was back within SLO for the required windows; None: never."""
     error: str | None = None
+    """Why the fault could not be applied (None: it was, or it was never reached)."""
     params: dict[str, Any] = field(default_factory=dict)
+    clear_error: str | None = None
+    """What could not be undone when the fault was cleared."""
+
+    def problem(self) -> str | None:
+        """Why this fault did not happen as planned, in one line; None when it did."""
+        if self.error:
+            return f"fault {self.name} ({self.kind}) could not be applied: {self.error}"
+        if self.applied_at is None:
+            return f"fault {self.name} ({self.kind}) was never applied"
+        if self.clear_error:
+            return f"fault {self.name} ({self.kind}) could not be cleared: {self.clear_error}"
+        if self.cleared_at is None:
+            return f"fault {self.name} ({self.kind}) was never cleared"
+        return None
 
 
 @dataclass
@@ -87,12 +124,15 @@ class RunSummary:
     finished_at: float | None
     verdict: Verdict
     incomplete_reason: str | None
+    """Why the verdict is `error` or `incomplete`: every reason, joined."""
     slo: SloFigures
     expectations: list[ExpectationResult] = field(default_factory=list)
     faults: list[FaultRecord] = field(default_factory=list)
     load: dict[str, Any] = field(default_factory=dict)
     traffic_share: dict[str, float] = field(default_factory=dict)
     """Fraction of requests served by each replica (from the gateway's X-Served-By header)."""
+    run_id: str = ""
+    """Names everything the run created (containers, proxies); also in the run directory's run.json."""
 
     @property
     def failed(self) -> list[ExpectationResult]:

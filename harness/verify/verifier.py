@@ -67,7 +67,7 @@ def slo_figures(scenario: Scenario, samples: pd.DataFrame, windows: pd.DataFrame
     threshold = slo.latency_threshold
     figures = SloFigures(
         availability_target=slo.availability,
-        latency_percentile=threshold.percentile or 99.0,
+        latency_percentile=float(threshold.percentile),  # the SLO's latency is always a percentile
         latency_threshold_ms=threshold.value,
         window_s=slo.window,
         requests=len(samples),
@@ -93,8 +93,7 @@ def slo_figures(scenario: Scenario, samples: pd.DataFrame, windows: pd.DataFrame
 
 
 def traffic_share(samples: pd.DataFrame) -> dict[str, float]:
-    """Share of answered requests per replica, as the gateway reported it in X-Served-By."""
-    served = samples[samples["replica"].fillna("") != ""]["replica"] if not samples.empty else samples
-    if len(served) == 0:
-        return {}
+    """Share per replica of the requests whose answer named it in X-Served-By; {} when none did (a stack
+    that does not send the header has no traffic share to report, not a 100% share of "no replica")."""
+    served = samples["replica"][samples["replica"].fillna("") != ""]
     return {str(k): float(v) for k, v in served.value_counts(normalize=True).sort_index().items()}

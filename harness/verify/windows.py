@@ -55,8 +55,7 @@ def window_slis(
     """One row per SLO window over [0, duration_s); an empty window is not good (no evidence of service)."""
     count = max(1, int(np.ceil(duration_s / slo.window - 1e-9)))
     starts = np.arange(count) * slo.window
-    percentile = slo.latency_threshold.percentile or 99.0
-    limit_ms = slo.latency_threshold.value
+    latency_slo = slo.latency_threshold
     in_range = samples[(samples["t_rel"] >= 0) & (samples["t_rel"] < count * slo.window)]
     index = (in_range["t_rel"] // slo.window).astype(int)
     rows = []
@@ -65,12 +64,12 @@ def window_slis(
         requests = len(window)
         served = window["ok"] == 1
         if not slo.degraded_is_good:
-            served &= window["degraded"] == 0
+            served &= window["degraded"] != 1  # no X-Degraded header (-1): nothing says it was degraded
         ok = int(served.sum())
         latency = window["latency_ms"].to_numpy(dtype=float)
         success = ok / requests if requests else float("nan")
-        p_slo = float(np.percentile(latency, percentile)) if requests else float("nan")
-        good = bool(requests and success >= slo.availability and p_slo <= limit_ms)
+        p_slo = float(np.percentile(latency, latency_slo.percentile)) if requests else float("nan")
+        good = bool(requests and success >= slo.availability and latency_slo.holds(p_slo))
         end = start + slo.window
         active = [w.name for w in fault_windows if w.start_s < end and w.end_s > start]
         rows.append(

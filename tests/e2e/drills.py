@@ -119,3 +119,34 @@ def run_scenario_file(tmp_path: Path, name: str, *args: str, timeout: float = 18
     run_dir = tmp_path / "run"
     result = chaosdrill("run", str(REPO / "scenarios" / name), "--out", str(run_dir), *args, timeout=timeout)
     return Run(result.returncode, result.stdout, result.stderr, run_dir)
+
+
+def start_drill(tmp_path: Path, data: dict, *args: str) -> tuple[subprocess.Popen[str], Path]:
+    """`chaosdrill run` in the background, for tests that signal or kill it mid-drill."""
+    run_dir = tmp_path / "run"
+    scenario_path = write_scenario(tmp_path, data)
+    argv = [sys.executable, "-m", "harness.cli", "run", str(scenario_path), "--out", str(run_dir), *args]
+    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, run_dir
+
+
+def events_of(run_dir: Path) -> list[dict]:
+    """events.jsonl as far as it was written (a line being written is left out)."""
+    path = run_dir / "events.jsonl"
+    events = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
+def wait_for_event(run_dir: Path, name: str, timeout: float = 60.0, poll_s: float = 0.1) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for event in events_of(run_dir):
+            if event["event"] == name:
+                return event
+        time.sleep(poll_s)
+    raise AssertionError(f"no {name} event within {timeout}s")

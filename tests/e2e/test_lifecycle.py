@@ -1,48 +1,27 @@
 """Nothing is lost and nothing is left behind: Ctrl-C, a SIGKILLed harness, bad input at start-up."""
 
-import json
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.e2e.drills import REPO, Run, assert_all_gone, chaosdrill, run_drill, scenario, write_scenario
+from tests.e2e.drills import (
+    Run,
+    assert_all_gone,
+    chaosdrill,
+    run_drill,
+    scenario,
+    start_drill,
+    wait_for_event,
+    write_scenario,
+)
 
 pytestmark = pytest.mark.slow
 
 KILL = {"name": "kill", "kind": "node-kill", "at": "2s", "duration": "3s", "target": "gpu-0"}
 SLOW = {"name": "slow", "kind": "latency", "at": "1s", "duration": "25s", "target": "cpu-0",
         "params": {"latency": "50ms"}}  # fmt: skip
-
-
-def start_drill(tmp_path, data):
-    run_dir = tmp_path / "run"
-    argv = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "run",
-        str(write_scenario(tmp_path, data)),
-        "--out",
-        str(run_dir),
-    ]
-    process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return process, run_dir
-
-
-def wait_for_event(run_dir, name, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        path = run_dir / "events.jsonl"
-        if path.exists():
-            for line in path.read_text().splitlines():
-                if line.strip() and json.loads(line)["event"] == name:
-                    return
-        time.sleep(0.1)
-    raise AssertionError(f"no {name} event within {timeout}s")
 
 
 def test_ctrl_c_clears_faults_stops_everything_and_keeps_a_partial_report(tmp_path):
@@ -82,7 +61,7 @@ def test_gateway_port_in_use_is_bad_input_and_nothing_keeps_running(tmp_path):
         run = run_drill(tmp_path, scenario("busy", [KILL], {}, stack={"port": port}))
     assert run.code == 2
     assert run.stderr.strip() == f"chaosdrill: error: stack.port: 127.0.0.1:{port} is already in use"
-    assert run.summary["verdict"] == "incomplete"
+    assert run.summary["verdict"] == "error"  # the drill did not run as planned: never a pass
     assert_all_gone(run.child_pids())
 
 

@@ -21,8 +21,9 @@ FEATURES: list[dict[str, Any]] = [
 class ScriptedGateway(ThreadingHTTPServer):
     """Answers like the real gateway (headers included) and can be told to fail or to stall.
 
-    Every third response is degraded and every odd one carries `X-Attempts: 2`, and the server counts
-    what it sent and keeps what it received, so tests can compare the recorded files against the truth.
+    Every third response is degraded and another third carries no X-Degraded header; every odd one carries
+    `X-Attempts: 2`. The server counts what it sent and keeps what it received, so tests can compare the
+    recorded files against the truth.
     """
 
     daemon_threads = True
@@ -75,8 +76,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         self.send_header("X-Model-Version", "v7")
         if number % 2:
             self.send_header("X-Attempts", "2")
-        if number % 3 == 0:
-            self.send_header("X-Degraded", "true")
+        if number % 3 != 2:  # every third response carries no X-Degraded header at all
+            self.send_header("X-Degraded", "true" if number % 3 == 0 else "false")
         self.end_headers()
         self.wfile.write(payload)
 

@@ -39,7 +39,8 @@ def test_closed_model_records_every_request_with_gateway_headers(
     assert set(samples["version"]) == {"v7"}
     assert (samples["attempts"] == 2).sum() == gateway.with_attempts
     assert set(samples["attempts"]) == {-1, 2}  # -1: no X-Attempts header
-    assert samples["degraded"].sum() == gateway.degraded
+    assert (samples["degraded"] == 1).sum() == gateway.degraded
+    assert set(samples["degraded"]) == {-1, 0, 1}  # -1: no X-Degraded header
     assert (samples["t_intended"] == samples["t_start"]).all() and (samples["late"] == 0).all()
     assert gateway.instances_per_request == {2}
     window = samples["t_start"].max() - samples["t_start"].min()

@@ -51,3 +51,16 @@ def test_traffic_plot_shows_more_colours_than_an_empty_run(
 
     assert coloured_fraction(passed_run) > 0.3
     assert coloured_fraction(incomplete_run) < 0.05
+
+
+def test_a_stack_without_chaosdrill_headers_still_gets_every_file(tmp_path) -> None:
+    """Regression: no X-Attempts header on any response crashed the attempts plot (NaN axis limits)."""
+    from report_data import make_events, make_faults, make_samples, make_summary, make_windows
+
+    from harness.report import write_reports
+
+    samples = make_samples().assign(attempts=-1, replica="", version="")
+    faults = make_faults(latency_recovered=True)
+    summary = make_summary("foreign-stack", [], faults, samples)
+    written = write_reports(tmp_path, summary, samples, make_windows(samples), make_events(faults))
+    assert set(written) == EXPECTED

@@ -10,7 +10,7 @@ from harness.scenario import load_scenario
 
 COMPOSE = """
 services:
-  gateway: {image: my/gateway, ports: ["8080"]}
+  gateway: {image: my/gateway, ports: ["127.0.0.1::8080"]}
   gpu-a: {image: my/model, labels: {accelerator: gpu, region: eu}}
   gpu-b: {image: my/model, labels: ["accelerator=gpu"]}
   cpu-a: {image: my/model}

@@ -73,12 +73,12 @@ def test_shipped_scenarios_are_valid():
         (VALID.replace("errors:", "erors:"), "unknown metric 'erors'"),
         (
             VALID.replace("latency: 100ms}", "latncy: 100ms}"),
-            "faults[0].params: latncy: unknown parameter for latency",
+            "faults[0].params.latncy: unknown parameter for latency",
         ),
         (VALID.replace("{users: 2,", "{users: 2, rate: 5/s,"), "set exactly one of 'users'"),
         (
             VALID.replace("{latency: 100ms}", "{latency: fast}"),
-            "faults[0].params: latency: invalid duration 'fast'",
+            "faults[0].params.latency: invalid duration 'fast'",
         ),
         (VALID.replace("name: slow,", "name: kill,"), "faults[1].name: duplicate fault name 'kill'"),
         (VALID.replace("kind: latency, at: 2s, duration: 3s", "kind: latency, at: 2s"), "needs a 'duration'"),
@@ -109,14 +109,14 @@ def test_shipped_scenarios_are_valid():
                 "{name: slow, kind: latency, at: 2s, duration: 3s, target: cpu-0, params: {latency: 100ms}}",
                 "{name: slow, kind: data-drift, at: 2s, params: {transform: mean-shift, features: [salary]}}",
             ).replace("latency{fault:slow}", "latency"),
-            "faults[0] (slow).params.features: unknown feature 'salary'",
+            "faults[0] (slow).params.features: feature 'salary' is not in the feature schema",
         ),
         (
             VALID.replace(
                 "{name: slow, kind: latency, at: 2s, duration: 3s, target: cpu-0, params: {latency: 100ms}}",
                 "{name: slow, kind: data-drift, at: 2s, params: {transform: category-swap, features: [age]}}",
             ).replace("latency{fault:slow}", "latency"),
-            "category-swap needs categorical features; age is not",
+            "category-swap needs a categorical feature, not 'age'",
         ),
     ],
 )
@@ -162,7 +162,7 @@ def test_set_overrides_fields_before_validation(tmp_path):
         ("stack.gateway.profile", "expected KEY.PATH=VALUE"),
         ("faults.7.at=1s", "--set faults.7.at: faults has no item 7"),
         ("name.x=1", "--set name.x: name is not a mapping or list"),
-        ("load.users=[", "--set load.users: value is not valid YAML"),
+        ("load.users=[", "--set load.users: malformed YAML: line 1"),
         ("stack.gateway.profile=brittle", "stack.gateway.profile: Input should be 'resilient' or 'fragile'"),
     ],
 )

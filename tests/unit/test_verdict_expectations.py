@@ -1,0 +1,380 @@
+"""Every threshold metric, aggregation and scope on a run whose figures are worked out by hand.
+
+The run (10 requests/s for 20 s, faults `kill` 5-10 s and `slow` 8-12 s, SLO windows of 2 s):
+
+| segment | time    | requests | what                                   | latency | replica | attempts | other       |
+| A       | 0-5 s   | 50       | 200                                    | 10 ms   | gpu-0   | 1        |             |
+| B       | 5-8 s   | 30       | 503 (kill only)                        | 100 ms  | (none)  | 3        | late        |
+| C       | 8-10 s  | 20       | 400 (kill and slow)                    | 300 ms  | gpu-1   | 2        |             |
+| D       | 10-12 s | 20       | 200 from the fallback (slow only)      | 200 ms  | cpu-0   | 1        | degraded    |
+| E       | 12-20 s | 80       | 200                                    | 20 ms   | gpu-0   | 1        |             |
+
+Sorted latencies: 10 x50, 20 x80, 100 x30, 200 x20, 300 x20 (mean 75.5). SLO windows (p(99) < 150ms,
+availability 75%): 0-2, 2-4 good; 4-6 (half failed), 6-8, 8-10, 10-12 (degraded) bad; 12-20 good.
+"""
+
+import pytest
+
+from harness.thresholds import METRICS, parse_metric_key, parse_threshold
+from harness.verify.verifier import verify
+
+from .verdict_data import FAILED, NO_HEADERS, REJECTED, T0, record, requests, result, run, scenario
+
+
+def the_run():
+    return run(
+        requests(0, 5),
+        requests(5, 8, latency_ms=100.0, attempts=3, late=1, **FAILED),
+        requests(8, 10, latency_ms=300.0, replica="gpu-1", attempts=2, **REJECTED),
+        requests(10, 12, latency_ms=200.0, replica="cpu-0", degraded=1),
+        requests(12, 20, latency_ms=20.0),
+    )
+
+
+def the_records():
+    return [record("kill", 5.0, 10.0), record("slow", 8.0, 12.0, kind="latency", targets=["gpu-1"])]
+
+
+def evaluate_one(key, text, samples=None, records=None, not_sent=10, **scenario_args):
+    verification = verify(
+        scenario({key: [text]}, **scenario_args),
+        the_run() if samples is None else samples,
+        T0,
+        the_records() if records is None else records,
+        not_sent,
+    )
+    [only] = verification.expectations
+    return only
+
+
+MET, NOT_MET = "met", "NOT met"
+
+THRESHOLDS = [
+    # key, threshold, observed, unit, status, what it was measured over
+    ("errors", "rate < 30%", 25.0, "%", "pass", "errors rate was 25.000% over 200 requests"),
+    ("errors", "rate <= 25%", 25.0, "%", "pass", "errors rate was 25.000% over 200 requests"),
+    ("errors", "rate < 25%", 25.0, "%", "fail", "errors rate was 25.000% over 200 requests"),
+    ("errors", "count == 50", 50.0, "", "pass", "errors count was 50 over 200 requests"),
+    ("errors", "count < 50", 50.0, "", "fail", "errors count was 50 over 200 requests"),
+    ("errors{steady}", "count == 0", 0.0, "", "pass", "errors count was 0 over 130 requests outside fault windows"),
+    ("errors{fault:kill}", "rate < 100%", 100.0, "%", "fail",
+     "errors rate was 100.000% over 50 requests during fault kill"),
+    ("errors{fault:slow}", "rate <= 50%", 50.0, "%", "pass",
+     "errors rate was 50.000% over 40 requests during fault slow"),
+    ("client_errors", "rate < 10%", 10.0, "%", "fail", "client_errors rate was 10.000% over 200 requests"),
+    ("client_errors", "rate <= 0.1", 10.0, "%", "pass", "client_errors rate was 10.000% over 200 requests"),
+    ("client_errors{fault:kill}", "count >= 20", 20.0, "", "pass",
+     "client_errors count was 20 over 50 requests during fault kill"),
+    ("client_errors{steady}", "rate == 0%", 0.0, "%", "pass",
+     "client_errors rate was 0.000% over 130 requests outside fault windows"),
+    ("client_errors{fault:kill}", "count > 20", 20.0, "", "fail",
+     "client_errors count was 20 over 50 requests during fault kill"),
+    ("server_errors", "rate > 14%", 15.0, "%", "pass", "server_errors rate was 15.000% over 200 requests"),
+    ("server_errors", "rate != 15%", 15.0, "%", "fail", "server_errors rate was 15.000% over 200 requests"),
+    ("server_errors{steady}", "count > 0", 0.0, "", "fail",
+     "server_errors count was 0 over 130 requests outside fault windows"),
+    ("server_errors{fault:slow}", "count == 0", 0.0, "", "pass",
+     "server_errors count was 0 over 40 requests during fault slow"),
+    ("server_errors{fault:kill}", "count >= 31", 30.0, "", "fail",
+     "server_errors count was 30 over 50 requests during fault kill"),
+    ("degraded", "rate < 10%", 10.0, "%", "fail",
+     "degraded rate was 10.000% over 200 responses with an X-Degraded header"),
+    ("degraded", "count == 20", 20.0, "", "pass",
+     "degraded count was 20 over 200 responses with an X-Degraded header"),
+    ("degraded{fault:slow}", "rate >= 50%", 50.0, "%", "pass",
+     "degraded rate was 50.000% over 40 responses with an X-Degraded header during fault slow"),
+    ("degraded{steady}", "count == 0", 0.0, "", "pass",
+     "degraded count was 0 over 130 responses with an X-Degraded header outside fault windows"),
+    ("attempts", "mean <= 1.4", 1.4, "", "pass",
+     "attempts mean was 1.4 over 200 responses with an X-Attempts header"),
+    ("attempts", "mean < 1.4", 1.4, "", "fail",
+     "attempts mean was 1.4 over 200 responses with an X-Attempts header"),
+    ("attempts", "max < 3", 3.0, "", "fail", "attempts max was 3 over 200 responses with an X-Attempts header"),
+    ("attempts", "p(90) < 3", 3.0, "", "fail",
+     "attempts p(90) was 3 over 200 responses with an X-Attempts header"),
+    ("attempts", "p(80) <= 2", 2.0, "", "pass",
+     "attempts p(80) was 2 over 200 responses with an X-Attempts header"),
+    ("attempts{fault:kill}", "mean > 2.5", 2.6, "", "pass",
+     "attempts mean was 2.6 over 50 responses with an X-Attempts header during fault kill"),
+    ("attempts{steady}", "max == 1", 1.0, "", "pass",
+     "attempts max was 1 over 130 responses with an X-Attempts header outside fault windows"),
+    ("latency", "avg < 75.5ms", 75.5, "ms", "fail", "latency avg was 75.5ms over 200 requests"),
+    ("latency", "avg <= 75.5ms", 75.5, "ms", "pass", "latency avg was 75.5ms over 200 requests"),
+    ("latency", "med <= 20ms", 20.0, "ms", "pass", "latency med was 20.0ms over 200 requests"),
+    ("latency", "min >= 10ms", 10.0, "ms", "pass", "latency min was 10.0ms over 200 requests"),
+    ("latency", "min > 10ms", 10.0, "ms", "fail", "latency min was 10.0ms over 200 requests"),
+    ("latency", "max < 0.3s", 300.0, "ms", "fail", "latency max was 300.0ms over 200 requests"),
+    ("latency", "max <= 300000us", 300.0, "ms", "pass", "latency max was 300.0ms over 200 requests"),
+    ("latency", "p(90) <= 210ms", 210.0, "ms", "pass", "latency p(90) was 210.0ms over 200 requests"),
+    ("latency", "p(75) < 100ms", 100.0, "ms", "fail", "latency p(75) was 100.0ms over 200 requests"),
+    ("latency", "p(99) < 300ms", 300.0, "ms", "fail", "latency p(99) was 300.0ms over 200 requests"),
+    ("latency", "p(50) == 20", 20.0, "ms", "pass", "latency p(50) was 20.0ms over 200 requests"),
+    ("latency{steady}", "max <= 20ms", 20.0, "ms", "pass",
+     "latency max was 20.0ms over 130 requests outside fault windows"),
+    ("latency{fault:slow}", "avg == 250ms", 250.0, "ms", "pass",
+     "latency avg was 250.0ms over 40 requests during fault slow"),
+    ("latency{fault:kill}", "med < 100ms", 100.0, "ms", "fail",
+     "latency med was 100.0ms over 50 requests during fault kill"),
+    ("late", "rate < 20%", 4000 / 210, "%", "pass",
+     "late rate was 19.048% (10 never sent) over 210 scheduled requests"),
+    ("late", "count <= 39", 40.0, "", "fail", "late count was 40 (10 never sent) over 210 scheduled requests"),
+    ("error_budget", "burn <= 100%", 100.0, "%", "pass",
+     "error_budget burn was 100.000% (50 failed of 50.0 allowed by 75.000%)"),
+    ("error_budget", "burn < 100%", 100.0, "%", "fail",
+     "error_budget burn was 100.000% (50 failed of 50.0 allowed by 75.000%)"),
+    ("slo", "steady >= 100%", 100.0, "%", "pass",
+     "slo steady was 100.000% (6 of 6 steady windows met the SLO)"),
+    ("slo", "faulted > 0%", 0.0, "%", "fail", "slo faulted was 0.000% (0 of 4 faulted windows met the SLO)"),
+    ("slo", "overall >= 60%", 60.0, "%", "pass", "slo overall was 60.000% (6 of 10 overall windows met the SLO)"),
+    ("slo", "overall > 0.6", 60.0, "%", "fail", "slo overall was 60.000% (6 of 10 overall windows met the SLO)"),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def known_run_results():
+    """Every threshold of the table in one scenario, evaluated once."""
+    expectations = {}
+    for key, text, *_ in THRESHOLDS:
+        expectations.setdefault(key, []).append(text)
+    verification = verify(scenario(expectations), the_run(), T0, the_records(), not_sent=10)
+    return {e.name: e for e in verification.expectations}
+
+
+@pytest.mark.parametrize(("key", "text", "observed", "unit", "status", "measured"), THRESHOLDS)
+def test_threshold_on_known_run(known_run_results, key, text, observed, unit, status, measured):
+    verdict = MET if status == "pass" else NOT_MET
+    expected = result(f"{key}: {text}", observed, text, unit, status, f"{measured}; {verdict} ({text})")
+    assert known_run_results[expected.name] == expected
+
+
+def test_each_threshold_is_evaluated_once_in_order(known_run_results):
+    assert len(known_run_results) == len(THRESHOLDS)
+
+
+def test_every_metric_aggregation_and_scope_is_covered():
+    """The bar for new metrics: the table above must hold a case for each aggregation and scope."""
+    covered = set()
+    for key, text, *_ in THRESHOLDS:
+        metric, scope = parse_metric_key(key)
+        threshold = parse_threshold(metric, scope, text)
+        covered.add((metric, threshold.aggregation, scope.kind))
+    for metric, spec in METRICS.items():
+        aggregations = spec.aggregations | ({"p"} if spec.percentiles else set())
+        assert {(metric, a) for a in aggregations} <= {(m, a) for m, a, _ in covered}, metric
+        if spec.scoped:
+            assert {"all", "steady", "fault"} <= {s for m, _, s in covered if m == metric}, metric
+
+
+def test_an_open_ended_fault_lasts_to_the_end_of_the_run():
+    """`kill` never cleared: its window runs to the end (5-20 s: 150 requests), and {steady} is 0-5 s."""
+    records = [record("kill", 5.0, None), record("slow", 8.0, 12.0)]
+    assert evaluate_one("latency{fault:kill}", "min >= 20ms", records=records) == result(
+        "latency{fault:kill}: min >= 20ms", 20.0, "min >= 20ms", "ms", "pass",
+        "latency min was 20.0ms over 150 requests during fault kill; met (min >= 20ms)",
+    )  # fmt: skip
+    assert evaluate_one("latency{steady}", "max < 10ms", records=records) == result(
+        "latency{steady}: max < 10ms", 10.0, "max < 10ms", "ms", "fail",
+        "latency max was 10.0ms over 50 requests outside fault windows; NOT met (max < 10ms)",
+    )  # fmt: skip
+
+
+def test_faults_at_the_edges_of_the_run():
+    """A fault from before the load started to 2 s, and one from 18 s to after its end."""
+    records = [record("kill", -1.0, 2.0), record("slow", 18.0, 25.0)]
+    assert evaluate_one("errors{steady}", "count == 0", records=records) == result(
+        "errors{steady}: count == 0", 50.0, "count == 0", "", "fail",
+        "errors count was 50 over 160 requests outside fault windows; NOT met (count == 0)",
+    )  # fmt: skip
+    assert evaluate_one("latency{fault:kill}", "max <= 10ms", records=records) == result(
+        "latency{fault:kill}: max <= 10ms", 10.0, "max <= 10ms", "ms", "pass",
+        "latency max was 10.0ms over 20 requests during fault kill; met (max <= 10ms)",
+    )  # fmt: skip
+    assert evaluate_one("latency{fault:slow}", "avg == 20ms", records=records) == result(
+        "latency{fault:slow}: avg == 20ms", 20.0, "avg == 20ms", "ms", "pass",
+        "latency avg was 20.0ms over 20 requests during fault slow; met (avg == 20ms)",
+    )  # fmt: skip
+
+
+def test_slo_percentile_decides_the_windows():
+    """Latencies 1..100 ms in every 2 s window: p(99) is 99.01 ms, p(99.9) 99.901 ms, p(50) 50.5 ms."""
+    samples = run(*(requests(t, t + 2, rate=50, latency_ms=[float(i % 100 + 1) for i in range(100)])
+                    for t in range(0, 20, 2)))  # fmt: skip
+    for slo_latency, met in [
+        ("p(99) < 99.5ms", 10), ("p(99.9) < 99.5ms", 0), ("p(99.9) < 99.95ms", 10),
+        ("p(50) <= 50.5ms", 10), ("p(50) < 50.5ms", 0), ("p(51) < 51ms", 0),
+    ]:  # fmt: skip
+        got = evaluate_one("slo", "overall >= 100%", samples=samples, slo={"latency": slo_latency})
+        assert got.observed == pytest.approx(met * 10.0), slo_latency
+
+
+# --- evidence missing: not measured, failed, and saying what was missing -------------------------------
+
+
+def not_measured(key, text, unit, missing):
+    return result(f"{key}: {text}", None, text, unit, "not measured", f"not measured: {missing}")
+
+
+def bare_run():
+    """A stack that sends no X-Served-By, X-Model-Version, X-Attempts or X-Degraded header."""
+    return requests(0, 20, **NO_HEADERS)
+
+
+NOT_MEASURED = [
+    # key, threshold, unit, samples, records, what was missing
+    ("degraded", "rate < 1%", "%", bare_run, the_records, "no X-Degraded header on any of 200 responses"),
+    ("degraded", "count == 0", "", bare_run, the_records, "no X-Degraded header on any of 200 responses"),
+    ("degraded{fault:kill}", "rate < 1%", "%", bare_run, the_records,
+     "no X-Degraded header on any of 50 responses during fault kill"),
+    ("attempts", "max <= 3", "", bare_run, the_records, "no X-Attempts header on any of 200 responses"),
+    ("attempts{steady}", "mean < 2", "", bare_run, the_records,
+     "no X-Attempts header on any of 130 responses outside fault windows"),
+    ("errors{fault:kill}", "rate < 1%", "%", the_run, lambda: [record("kill", None, None)],
+     "fault kill was never applied, so no request fell in its window"),
+    ("latency{fault:slow}", "p(99) < 1s", "ms", the_run, lambda: [record("slow", None, None, error="refused")],
+     "fault slow was never applied, so no request fell in its window"),
+    ("errors{steady}", "rate < 1%", "%", the_run, lambda: [record("kill", 0.0, 20.0)],
+     "no requests outside fault windows"),
+    ("errors{fault:kill}", "count == 0", "", lambda: requests(0, 5), the_records,
+     "no requests during fault kill"),
+    ("latency", "max < 1s", "ms", lambda: requests(0, 0), the_records, "no requests"),
+    ("error_budget", "burn < 100%", "%", lambda: requests(0, 0), the_records, "no requests"),
+    ("slo", "faulted >= 50%", "%", the_run, list, "no faulted SLO windows"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("key", "text", "unit", "samples", "records", "missing"), NOT_MEASURED)
+def test_without_evidence_an_expectation_is_not_measured(key, text, unit, samples, records, missing):
+    got = evaluate_one(key, text, samples=samples(), records=records())
+    assert got == not_measured(key, text, unit, missing)
+    assert got.passed is False and got.status == "not measured"
+
+
+def test_late_without_any_scheduled_request_is_not_measured():
+    got = evaluate_one("late", "count == 0", samples=requests(0, 0), not_sent=0)
+    assert got == not_measured("late", "count == 0", "", "no requests were scheduled")
+
+
+def test_late_counts_slots_never_sent_even_without_samples():
+    got = evaluate_one("late", "count == 0", samples=requests(0, 0), not_sent=3)
+    assert got == result("late: count == 0", 3.0, "count == 0", "", "fail",
+                         "late count was 3 (3 never sent) over 3 scheduled requests; NOT met (count == 0)")  # fmt: skip
+
+
+def test_headers_on_some_responses_only_are_evidence_from_those():
+    """Half the responses carry X-Degraded / X-Attempts: the figures are over that half."""
+    samples = run(requests(0, 10, degraded=1, attempts=2), requests(10, 20, **NO_HEADERS))
+    assert evaluate_one("degraded", "rate == 100%", samples=samples, records=[]) == result(
+        "degraded: rate == 100%", 100.0, "rate == 100%", "%", "pass",
+        "degraded rate was 100.000% over 100 responses with an X-Degraded header; met (rate == 100%)",
+    )  # fmt: skip
+    assert evaluate_one("attempts", "mean == 2", samples=samples, records=[]) == result(
+        "attempts: mean == 2", 2.0, "mean == 2", "", "pass",
+        "attempts mean was 2 over 100 responses with an X-Attempts header; met (mean == 2)",
+    )  # fmt: skip
+
+
+def test_error_budget_of_a_perfect_availability_target():
+    """availability 100% allows no failure: none is a burn of 0, any is infinite."""
+    clean = evaluate_one("error_budget", "burn <= 0%", samples=requests(0, 20), slo={"availability": "100%"})
+    assert clean == result("error_budget: burn <= 0%", 0.0, "burn <= 0%", "%", "pass",
+                           "error_budget burn was 0.000% (0 failed of 0.0 allowed by 100.000%); met (burn <= 0%)")  # fmt: skip
+    burnt = evaluate_one("error_budget", "burn < 100%", slo={"availability": "100%"})
+    assert burnt.observed == float("inf") and burnt.status == "fail"
+
+
+# --- recovery_time -----------------------------------------------------------------------------------------
+
+
+def outage_until(end_s):
+    """200 requests over 20 s, all failing from 5 s (when `kill` is injected) to `end_s`."""
+    return run(requests(0, 5), requests(5, end_s, **FAILED), requests(end_s, 20))
+
+
+def recovery(limit, samples=None, records=None, **slo):
+    verification = verify(
+        scenario({"recovery_time": [{"fault": "kill", "max": limit}]}, slo=slo),
+        the_run() if samples is None else samples,
+        T0,
+        the_records() if records is None else records,
+    )
+    [only] = verification.expectations
+    return only
+
+
+def recovered(limit, seconds, status, windows=3):
+    verdict = "within" if status == "pass" else "over"
+    return result(
+        f"recovery_time: kill <= {limit}", seconds, f"<= {limit}", "s", status,
+        f"SLO back {seconds:.2f}s after kill was injected (held for {windows} windows); {verdict} the {limit} limit",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("limit", "slo", "outage_end", "seconds", "status"),
+    [
+        ("7s", {}, None, 7.0, "pass"),  # the known run: bad 4-12 s, good from 12 s
+        ("6s", {}, None, 7.0, "fail"),
+        ("9s", {}, 13, 9.0, "pass"),  # window 12-14 s still holds a failure
+        ("8.5s", {}, 13, 9.0, "fail"),
+        ("8s", {"window": "500ms"}, 13, 8.0, "pass"),
+        ("7.5s", {"window": "2.5s", "recovery_windows": 2}, 13, 7.5, "pass"),  # 12.5-15 s: 20 of 25 ok
+        ("10s", {"window": "3s", "recovery_windows": 2}, 13, 10.0, "pass"),  # 12-15 s: 20 of 30 ok
+        ("10s", {"window": "1s", "recovery_windows": 1}, 15, 10.0, "pass"),
+        ("10s", {"window": "4s", "recovery_windows": 1}, 15, 11.0, "fail"),  # 12-16 s: 10 of 40 ok
+    ],
+)
+def test_recovery_time_per_window_size(limit, slo, outage_end, seconds, status):
+    samples = None if outage_end is None else outage_until(outage_end)
+    windows = slo.get("recovery_windows", 3)
+    assert recovery(limit, samples, **slo) == recovered(limit, seconds, status, windows)
+
+
+def test_overlapping_faults_recover_each_from_its_own_injection():
+    verification = verify(
+        scenario({"recovery_time": [{"fault": "slow", "max": "4s"}, {"fault": "kill", "max": "7s"}]}),
+        the_run(),
+        T0,
+        the_records(),
+    )
+    slow = result(
+        "recovery_time: slow <= 4s", 4.0, "<= 4s", "s", "pass",
+        "SLO back 4.00s after slow was injected (held for 3 windows); within the 4s limit",
+    )  # fmt: skip
+    assert verification.expectations == [slow, recovered("7s", 7.0, "pass")]
+
+
+RECOVERY_EDGES = [
+    # limit, slo, samples, records, status, explanation
+    ("5s", {}, lambda: outage_until(20), the_records, "fail",
+     "never recovered: the SLO was not met for 3 consecutive windows after kill was injected, until the end of "
+     "the run"),
+    ("12s", {"window": "3s"}, lambda: outage_until(13), the_records, "not measured",
+     "not measured: the SLO was back 10.00s after kill was injected, but the run ended before 3 consecutive "
+     "good windows could confirm it"),
+    ("10s", {"window": "3s"}, lambda: outage_until(13), the_records, "not measured",
+     "not measured: the SLO was back 10.00s after kill was injected, but the run ended before 3 consecutive "
+     "good windows could confirm it"),
+    ("9s", {"window": "3s"}, lambda: outage_until(13), the_records, "fail",
+     "not recovered within the 9s limit: the SLO was back 10.00s after kill was injected, and the run ended"),
+    ("14s", {}, lambda: outage_until(17), the_records, "not measured",
+     "not measured: the SLO was back 13.00s after kill was injected, but the run ended before 3 consecutive "
+     "good windows could confirm it"),
+    ("5s", {}, the_run, lambda: [record("kill", 20.0, None)], "not measured",
+     "not measured: kill was injected after the last SLO window"),
+    ("5s", {}, the_run, lambda: [record("kill", 19.5, None)], "not measured",
+     "not measured: the SLO was back 0.00s after kill was injected, but the run ended before 3 consecutive "
+     "good windows could confirm it"),
+    ("5s", {}, lambda: outage_until(20), lambda: [record("kill", 19.5, None)], "fail",
+     "never recovered: the SLO was not met for 3 consecutive windows after kill was injected, until the end of "
+     "the run"),
+    ("5s", {}, the_run, lambda: [record("kill", None, None, error="node gpu-0 not found")], "not measured",
+     "not measured: node gpu-0 not found"),
+    ("5s", {}, the_run, lambda: [record("kill", None, None)], "not measured",
+     "not measured: kill was never applied"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("limit", "slo", "samples", "records", "status", "explanation"), RECOVERY_EDGES)
+def test_recovery_near_the_end_of_the_run_and_without_injection(limit, slo, samples, records, status, explanation):
+    expected = result(f"recovery_time: kill <= {limit}", None, f"<= {limit}", "s", status, explanation)
+    assert recovery(limit, samples(), records(), **slo) == expected
