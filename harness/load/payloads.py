@@ -28,6 +28,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+_FEATURE_KEYS = {
+    "numeric": ("name", "type", "mean", "std", "min", "max"),
+    "categorical": ("name", "type", "categories", "probs"),
+}
+
+
 def _check_feature(feature: Mapping[str, Any]) -> None:
     if not isinstance(feature, Mapping):
         raise FeatureSchemaError(f"feature {feature!r} is not a mapping of name, type, ...")
@@ -35,6 +41,12 @@ def _check_feature(feature: Mapping[str, Any]) -> None:
     if not isinstance(name, str) or not name:
         raise FeatureSchemaError(f"feature {feature!r} has no 'name'")
     kind = feature.get("type")
+    if kind not in _FEATURE_KEYS:
+        raise FeatureSchemaError(f"feature {name!r} has unknown type {kind!r} (numeric or categorical)")
+    unknown = [str(key) for key in feature if key not in _FEATURE_KEYS[kind]]
+    if unknown:  # a misspelt `mim` would otherwise be ignored without a word
+        known = ", ".join(_FEATURE_KEYS[kind])
+        raise FeatureSchemaError(f"{kind} feature {name!r} has unknown key {unknown[0]!r} (keys: {known})")
     if kind == "numeric":
         for key in ("mean", "std"):
             if not _is_number(feature.get(key)):
@@ -46,23 +58,23 @@ def _check_feature(feature: Mapping[str, Any]) -> None:
             raise FeatureSchemaError(f"numeric feature {name!r}: 'min' and 'max' must be numbers")
         if low is not None and high is not None and low > high:
             raise FeatureSchemaError(f"numeric feature {name!r} has min > max")
-    elif kind == "categorical":
-        categories, probs = feature.get("categories"), feature.get("probs")
-        if not isinstance(categories, list) or not categories:
-            raise FeatureSchemaError(f"categorical feature {name!r} needs a non-empty 'categories' list")
-        if probs is not None:
-            if (
-                not isinstance(probs, list)
-                or len(probs) != len(categories)
-                or not all(_is_number(p) and p >= 0 for p in probs)
-            ):
-                raise FeatureSchemaError(
-                    f"categorical feature {name!r}: 'probs' must be one non-negative number per category"
-                )
-            if not math.isclose(sum(probs), 1.0, abs_tol=1e-6):
-                raise FeatureSchemaError(f"categorical feature {name!r}: 'probs' must sum to 1")
-    else:
-        raise FeatureSchemaError(f"feature {name!r} has unknown type {kind!r} (numeric or categorical)")
+        return
+    categories, probs = feature.get("categories"), feature.get("probs")
+    if not isinstance(categories, list) or not categories:
+        raise FeatureSchemaError(f"categorical feature {name!r} needs a non-empty 'categories' list")
+    if not all(isinstance(c, str | int | float) for c in categories):
+        raise FeatureSchemaError(f"categorical feature {name!r}: each category is a string or a number")
+    if probs is not None:
+        if (
+            not isinstance(probs, list)
+            or len(probs) != len(categories)
+            or not all(_is_number(p) and p >= 0 for p in probs)
+        ):
+            raise FeatureSchemaError(
+                f"categorical feature {name!r}: 'probs' must be one non-negative number per category"
+            )
+        if not math.isclose(sum(probs), 1.0, abs_tol=1e-6):
+            raise FeatureSchemaError(f"categorical feature {name!r}: 'probs' must sum to 1")
 
 
 def check_schema(features: Sequence[Mapping[str, Any]]) -> None:

@@ -13,6 +13,7 @@ from harness.load.drift import check_drift_features
 from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.scenario.faults import DataDriftParams
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
+from harness.scenario.regression import check_gate_faults
 from harness.thresholds import Scope
 from stack.model import FEATURE_SCHEMA
 
@@ -47,6 +48,7 @@ def check_semantics(scenario: Scenario) -> None:
             raise ValueError(f"{where}.kind: {fault.kind} needs stack.canary_replicas >= 1")
     _check_request_profile(scenario)
     _check_expectations(scenario)
+    check_gate_faults(scenario.expectations.regression, [f.name for f in scenario.faults])
     _check_primary_region(scenario)
     if scenario.toxiproxy.url is not None and scenario.stack.backend == "docker":
         raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the docker backend's network")

@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from harness.durations import Duration, PositiveDuration
 from harness.scenario.faults import FAULT_KINDS, UNTARGETED_SUBJECT, FaultParams, KindSpec
+from harness.scenario.regression import RegressionExpectation
 from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
 
@@ -362,8 +363,12 @@ class Expectations(BaseModel):
     drift_detected: list[DriftDetectedExpectation] = Field(default_factory=list)
     rollback: list[RollbackExpectation] = Field(default_factory=list)
     breaker_opened: list[BreakerOpenedExpectation] = Field(default_factory=list)
+    regression: list[RegressionExpectation] = Field(default_factory=list)
+    """Gates against the run history (harness.scenario.regression)."""
 
-    @field_validator("recovery_time", "drift_detected", "rollback", "breaker_opened", mode="before")
+    @field_validator(
+        "recovery_time", "drift_detected", "rollback", "breaker_opened", "regression", mode="before"
+    )
     @classmethod
     def _single_to_list(cls, value: object) -> object:
         return [value] if isinstance(value, dict) else value
@@ -376,6 +381,8 @@ class Expectations(BaseModel):
                 expressions = [value] if isinstance(value, str) else value
                 if not isinstance(expressions, list) or not all(isinstance(e, str) for e in expressions):
                     raise ValueError("expected a list of threshold strings such as ['p(99) < 250ms']")
+                if not expressions:
+                    raise ValueError("no threshold: an empty list would check nothing")
                 for expression in expressions:
                     _refuse_ambiguous_unit(parse_threshold(metric, scope, expression))
             except ValueError as exc:

@@ -93,7 +93,9 @@ class _StrictLoader(yaml.SafeLoader):
                 continue
             seen_nodes.add(id(node))
             if depth > MAX_DEPTH:
-                raise YamlInputError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+                where = path if len(path) <= 60 else path[:59] + "…"
+                line = node.start_mark.line + 1
+                raise YamlInputError(f"{where}: nested deeper than {MAX_DEPTH} levels (line {line})")
             if isinstance(node, SequenceNode):
                 pending += [(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
             elif isinstance(node, MappingNode):

@@ -45,11 +45,12 @@ def chaosdrill(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-def assert_one_line_refusal(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+def assert_one_line_refusal(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    """`expected` is in the line, its ` … `-separated parts in order (between them: paths, lists)."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, (fragment, result.stderr)
+    pattern = ".*".join(re.escape(part) for part in expected.split(" … "))
+    assert re.search(pattern, result.stderr), (expected, result.stderr)
 
 
 def assert_nothing_left(cwd: Path, before: dict[str, bytes]) -> None:
