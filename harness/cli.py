@@ -13,7 +13,9 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from harness.cli_history import COMMANDS, add_commands, add_history_options, dispatch, record_outcome
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
+from harness.history.location import in_effect, resolve_history
 from harness.interrupts import EXIT_INTERRUPTED, Interrupted, raise_on_signals
 
 if TYPE_CHECKING:
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="re-verify a run directory and write its reports again")
     report.add_argument("run_dir", type=Path, help="a run directory: complete, interrupted or killed")
+    add_history_options(report, version=False)  # regression gates compare with the history
+    add_history_options(run)
+    add_commands(commands)
 
     cleanup = commands.add_parser(
         "cleanup", help="remove containers, networks, volumes and proxies that killed runs left behind"
@@ -104,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.debug:
                 traceback.print_exc()
             print(f"chaosdrill: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except Exception as exc:  # a bug: still one line and exit 2, never 1 (a failed expectation)
+            if args.debug:
+                traceback.print_exc()
+            print(f"chaosdrill: error: harness crashed: {type(exc).__name__}: {exc} (--debug shows where)",
+                  file=sys.stderr)  # fmt: skip
             return EXIT_BAD_INPUT
     except (Interrupted, KeyboardInterrupt) as exc:
         name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
@@ -141,7 +152,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         from harness.conclude import conclude
 
-        return _print_outcome(conclude(args.run_dir))
+        with in_effect(args.history):
+            return _print_outcome(conclude(args.run_dir))
+    if args.command in COMMANDS:
+        return dispatch(args)
     return _run(args)
 
 
@@ -165,7 +179,10 @@ def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides, force=args.force
     )
-    return _print_outcome(run_drill(args.scenario, options).summary)
+    resolve_history(args.history)  # a malformed --history is bad input before the drill, not after it
+    with in_effect(args.history):
+        summary = run_drill(args.scenario, options).summary
+    return record_outcome(summary, _print_outcome(summary), args)
 
 
 def _print_outcome(summary: RunSummary) -> int:

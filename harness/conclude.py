@@ -23,8 +23,10 @@ from harness.plan import resolve_plan
 from harness.report import write_reports
 from harness.report.junit import write_junit
 from harness.scenario import Scenario, load_scenario
+from harness.scoring import resilience
 from harness.verify.drift_truth import drift_over_time
 from harness.verify.mechanisms import stack_transitions
+from harness.verify.regression import ThisRun, evaluate_gates
 from harness.verify.results import RunSummary, SloFigures
 from harness.verify.verdict import decide_verdict
 from harness.verify.verifier import Verification, verify
@@ -55,8 +57,8 @@ def conclude(run_dir: Path, scenario: Scenario | None = None) -> RunSummary:
     drift = _drift_truth(scenario, journal, errors)
     if drift is not None:
         drift.to_csv(run_dir / "drift_truth.csv", index=False)
-    events = sorted([*journal.events, *stack_transitions(journal.snapshots)], key=lambda e: float(e["t"]))
     try:
+        events = sorted([*journal.events, *stack_transitions(journal.snapshots)], key=lambda e: float(e["t"]))
         write_reports(
             run_dir, summary, samples, windows, events, snapshots=journal.snapshots, drift_truth=drift
         )
@@ -67,9 +69,8 @@ def conclude(run_dir: Path, scenario: Scenario | None = None) -> RunSummary:
         )
         summary = _summary(scenario, journal, verification, errors)
         _fallback_reports(run_dir, summary)
-    (run_dir / "summary.json").write_text(
-        json.dumps(summary.to_dict(), indent=2, default=str), encoding="utf-8"
-    )
+    scored = {**summary.to_dict(), "resilience": resilience(summary).to_dict()}
+    (run_dir / "summary.json").write_text(json.dumps(scored, indent=2, default=str), encoding="utf-8")
     return summary
 
 
@@ -87,7 +88,10 @@ def _verify(scenario: Scenario, journal: Journal, errors: list[str]) -> Verifica
 def _summary(
     scenario: Scenario, journal: Journal, verification: Verification | None, errors: list[str]
 ) -> RunSummary:
-    expectations = verification.expectations if verification else []
+    slo = verification.slo if verification else _slo_targets(scenario)
+    this_run = ThisRun(scenario.name, journal.info.identity.run_id, journal.started_at, slo, journal.faults)
+    gates = evaluate_gates(scenario.expectations.regression, this_run)
+    expectations = [*(verification.expectations if verification else []), *gates]
     verdict, reason = decide_verdict(journal.faults, expectations, journal.interruptions, errors)
     load = scenario.load
     planned = {"mode": load.mode, "users": load.users, "rate": load.rate, "duration_s": load.duration}
@@ -103,7 +107,7 @@ def _summary(
         finished_at=journal.finished_at or time.time(),
         verdict=verdict,
         incomplete_reason=reason,
-        slo=verification.slo if verification else _slo_targets(scenario),
+        slo=slo,
         expectations=expectations,
         faults=journal.faults,
         load={**planned, **journal.load},

@@ -90,7 +90,7 @@ def read_journal(run_dir: Path, info: RunInfo, plan: Plan) -> Journal:
         info=info,
         events=events,
         faults=fault_records(plan, events),
-        samples=read_samples(run_dir / SAMPLES_FILE),
+        samples=_samples(run_dir / SAMPLES_FILE),
         snapshots=read_jsonl(run_dir / STATE_FILE),
         load=load_summary(run_dir, plan.scenario.load.mode),
         started_at=float(started["t"]) if started else info.identity.pid_started_at,
@@ -124,6 +124,13 @@ def fault_records(plan: Plan, events: list[dict[str, Any]]) -> list[FaultRecord]
             case "fault_clear_error":
                 record.clear_error = str(event.get("error"))
     return list(records.values())
+
+
+def _samples(path: Path) -> pd.DataFrame:
+    try:
+        return read_samples(path)
+    except (ValueError, KeyError) as exc:  # pandas' parse errors are ValueErrors; a missing column a KeyError
+        raise InputError(f"{path}: unreadable samples: {type(exc).__name__}: {exc}") from None
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

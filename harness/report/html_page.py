@@ -69,8 +69,13 @@ def render_html(view: ReportView) -> str:
         f'<header class="{verdict_class}"><h1>{escape(view.title)}</h1>'
         f"<p><strong>Verdict: {escape(view.verdict)}</strong> — {escape(view.verdict_reason)}</p></header>"
     )
-    body = "\n".join([header, *(_section(s) for s in view.sections)])
+    return html_document(view.title, "\n".join([header, *(_section(s) for s in view.sections)]))
+
+
+def html_document(title: str, body: str, css: str = "") -> str:
+    """A whole page around `body` (HTML), in the reports' style plus `css`: also the suite index and the
+    trends page."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(view.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<title>{escape(title)}</title>\n<style>{_CSS}{css}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )

@@ -25,6 +25,7 @@ from harness.report.formatting import (
     fmt_seconds,
 )
 from harness.report.plots import PLOT_TITLES
+from harness.report.score_section import score_section
 from harness.report.stack_events import BreakerChange
 from harness.report.timeline import FaultSpan, TimelineEntry, time_origin, timeline_entries
 from harness.verify.results import ExpectationResult, FaultRecord, RunSummary
@@ -341,6 +342,7 @@ def build_view(
         Section("Summary", paragraphs=what_happened),
         _impact_section(summary, samples, windows),
         _expectations_section(summary),
+        score_section(summary),
         _timeline_section(summary, events, spans),
         _faults_section(summary, spans),
         _slo_section(summary),

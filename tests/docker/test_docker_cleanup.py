@@ -1,4 +1,4 @@
-"""A harness SIGKILLed mid-run leaves its containers behind; `chaosdrill cleanup` removes them, and only them."""
+"""A harness SIGKILLed mid-run leaves its containers behind; `cleanup` removes them, and only them."""
 
 from __future__ import annotations
 

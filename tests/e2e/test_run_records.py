@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,3 +157,29 @@ def test_cleanup_removes_a_killed_runs_proxies_and_toxics_but_not_a_live_runs(
     stdout, stderr = live.communicate(timeout=60)
     assert live.returncode == 0, stdout + stderr  # the live run never noticed
     assert client.proxies() == {}
+
+
+def test_a_harness_crash_while_verifying_is_an_error_with_its_traceback_and_a_report(tmp_path: Path) -> None:
+    """Run files the harness cannot digest: exit 2, one line, the traceback and a report kept."""
+    run = run_drill(tmp_path, scenario("crashy", [], {"errors": ["rate < 100%"]}, duration="3s"))
+    assert run.code == 0, run.stdout + run.stderr
+
+    garbled_state = tmp_path / "garbled-state"
+    shutil.copytree(run.run_dir, garbled_state)
+    (garbled_state / "stack_state.jsonl").write_text('{"polled_at": "not a time", "replicas": 7}\n' * 2)
+    (garbled_state / "summary.json").unlink()
+    result = chaosdrill("report", str(garbled_state))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "the report could not be rendered: TypeError" in result.stderr
+    assert "report-error.txt" in result.stderr
+    assert "Traceback" in (garbled_state / "report-error.txt").read_text()
+    assert json.loads((garbled_state / "summary.json").read_text())["verdict"] == "error"
+    assert "**Verdict: ERROR**" in (garbled_state / "report.md").read_text()
+
+    garbled_samples = tmp_path / "garbled-samples"
+    shutil.copytree(run.run_dir, garbled_samples)
+    (garbled_samples / "samples.csv").write_text("t_intended,latency_ms\nsoon,fast\n")
+    result = chaosdrill("report", str(garbled_samples))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"chaosdrill: error: {garbled_samples / 'samples.csv'}: ")
