@@ -19,10 +19,11 @@ import pandas as pd
 from harness.journal import SCENARIO_COPY, Journal, RunInfo, read_journal
 from harness.load.features_log import read_features
 from harness.load.files import FEATURES_FILE
-from harness.plan import resolve_plan
+from harness.plan import Plan
+from harness.preflight import preflight
 from harness.report import write_reports
 from harness.report.junit import write_junit
-from harness.scenario import Scenario, load_scenario
+from harness.scenario import Scenario
 from harness.scoring import resilience
 from harness.verify.drift_truth import drift_over_time
 from harness.verify.mechanisms import stack_transitions
@@ -37,17 +38,18 @@ VERIFY_ERROR_FILE = "verify-error.txt"
 REPORT_ERROR_FILE = "report-error.txt"
 
 
-def reload_scenario(run_dir: Path, info: RunInfo) -> Scenario:
-    """The scenario as the run used it: the run directory's copy, with the run's overrides, resolving
-    relative paths (replay files, compose files) where the original scenario file was."""
-    return load_scenario(run_dir / SCENARIO_COPY, info.overrides, base=Path(info.scenario_file).parent)
+def replan(run_dir: Path, info: RunInfo) -> Plan:
+    """The plan the run executed: the run directory's copy of the scenario, with the run's overrides and
+    seed, resolving relative paths (replay files, compose files) where the original scenario file was."""
+    return preflight(run_dir / SCENARIO_COPY, info.overrides, info.seed, base=Path(info.scenario_file).parent)
 
 
-def conclude(run_dir: Path, scenario: Scenario | None = None) -> RunSummary:
+def conclude(run_dir: Path, plan: Plan | None = None) -> RunSummary:
     """Verify the run in `run_dir` and write summary.json, report.md/html, junit.xml, plots and CSVs."""
     info = RunInfo.read(run_dir)
-    scenario = scenario if scenario is not None else reload_scenario(run_dir, info)
-    journal = read_journal(run_dir, info, resolve_plan(scenario, info.seed))
+    plan = plan if plan is not None else replan(run_dir, info)
+    scenario = plan.scenario
+    journal = read_journal(run_dir, info, plan)
     errors = list(journal.errors)
     verification = _verify(scenario, journal, errors)
     summary = _summary(scenario, journal, verification, errors)

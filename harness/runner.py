@@ -118,9 +118,9 @@ class _Drill:
         self.phase = "while the report was written"
         signals_before = len(noted.received)
         try:
-            summary = conclude(self.run_dir, self.scenario)
+            summary = conclude(self.run_dir, self.plan)
             if len(noted.received) > signals_before:
-                summary = conclude(self.run_dir, self.scenario)
+                summary = conclude(self.run_dir, self.plan)
         except Exception as exc:
             (self.run_dir / HARNESS_ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
             raise HarnessError(
