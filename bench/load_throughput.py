@@ -139,15 +139,19 @@ def run_ours(url: str, users: int, duration: float, work: Path) -> tuple[int, fl
     """(requests completed, requests/s over the load window) for our worker."""
     config = LoadConfig(
         target_url=url,
+        path="/predict",
         mode="closed",
         users=users,
         spawn_rate=1000.0,
+        max_users=users,
         duration_s=duration,
         start_at=time.time(),
         rows_per_request=ROWS,
         features=FEATURES,
         seed=SEED,
         request_timeout_s=TIMEOUT_S,
+        late_tolerance_s=0.05,
+        think_time_s=0.0,
     )
     process = LoadProcess(config, work)
     with _on_cpu(0):

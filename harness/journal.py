@@ -22,12 +22,14 @@ from harness.load.samples import read_samples
 from harness.plan import Plan
 from harness.run_dir import RUN_FILE
 from harness.run_identity import RunIdentity
+from harness.stack_monitor import STATE_FILE
 from harness.verify.results import FaultRecord
 
 EVENTS_FILE = "events.jsonl"
-STATE_FILE = "stack_state.jsonl"
 SCENARIO_COPY = "scenario.yaml"
 
+FORMAT = 1
+"""Version of the run directory's layout (run.json, events, samples): a reader refuses newer ones."""
 KILLED = "the harness stopped before the run finished (no teardown was recorded: killed?)"
 
 
@@ -42,7 +44,7 @@ class RunInfo:
     seed: int
 
     def write(self, run_dir: Path) -> None:
-        data = {**self.identity.to_dict(), "scenario_file": self.scenario_file,
+        data = {"format": FORMAT, **self.identity.to_dict(), "scenario_file": self.scenario_file,
                 "overrides": self.overrides, "seed": self.seed}  # fmt: skip
         (run_dir / RUN_FILE).write_text(json.dumps(data, indent=2), encoding="utf-8")
 
@@ -51,6 +53,8 @@ class RunInfo:
         path = run_dir / RUN_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if int(data["format"]) > FORMAT:
+                raise InputError(f"{path}: written by a newer chaosdrill (run format {data['format']})")
             return cls(RunIdentity.from_dict(data), str(data["scenario_file"]), list(data["overrides"]),
                        int(data["seed"]))  # fmt: skip
         except FileNotFoundError:

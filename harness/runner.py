@@ -32,7 +32,7 @@ from harness.run_registry import RegisteredRun, registered
 from harness.scenario import Scenario
 from harness.scenario.faults import DataDriftParams
 from harness.scheduler import FaultScheduler
-from harness.stack_monitor import StackMonitor
+from harness.stack_monitor import watch_stack_state
 from harness.verify.results import RunSummary
 from harness.verify.verdict import EXIT_CODES
 from stack.model import FEATURE_SCHEMA
@@ -84,7 +84,7 @@ class _Drill:
         self.backend = make_backend(scenario, run_dir, identity)
         self.scheduler = FaultScheduler(plan, self.backend, self.events)
         self.load: LoadProcess | None = None
-        self.monitor: StackMonitor | None = None
+        watch_stack_state(self.events, self.scenario.stack.compose is None, run_dir)
         self.phase = "during start-up"
         """What the run does now, for an interruption's words ("interrupted by SIGINT during teardown")."""
 
@@ -137,10 +137,6 @@ class _Drill:
         self.phase = "during stack start-up"
         self.backend.start()
         self.events.emit("stack_ready", gateway=self.backend.gateway_url, pids=self.backend.pids())
-        if self.scenario.stack.compose is None:
-            state_url = f"{self.backend.gateway_url}/admin/state"
-            self.monitor = StackMonitor(state_url, self.run_dir / "stack_state.jsonl")
-            self.monitor.start()
         load = self.scenario.load
         self.phase = "during load start-up"
         self.load = LoadProcess(load_config(self.scenario, self.plan, self.backend.gateway_url), self.run_dir)
@@ -161,8 +157,6 @@ class _Drill:
         self.scheduler.clear_all()
         if self.load is not None:
             self.load.stop()
-        if self.monitor is not None:
-            self.monitor.stop()
         self.backend.stop()
         self.events.emit("stack_stopped")
 

@@ -2,7 +2,8 @@
 
 Faults are applied at `load start + at` and cleared at `load start + at + duration`; the recorded times
 are those at which the injector returned, because recovery is measured from when the fault was real,
-not from when it was planned.
+not from when it was planned. At the same instant, clears come before applies (a fault ending at 5s
+leaves before the next one on the same node arrives), and faults act in plan order.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from faults.base import Fault
 from harness.backends.base import StackControl
@@ -21,19 +23,29 @@ from harness.verify.results import FaultRecord
 _TICK_S = 0.02
 
 
+class Clock(Protocol):
+    """What the scheduler needs of time; the `time` module is one, and tests pass a fake one."""
+
+    def time(self) -> float: ...
+
+    def sleep(self, seconds: float, /) -> None: ...
+
+
 @dataclass(order=True)
 class _Action:
     at: float
-    order: int
+    applies: bool
+    """Sorts clears (False) before applies (True) at the same instant."""
+    index: int
     fault: PlannedFault = field(compare=False)
-    apply: bool = field(compare=False)
 
 
 class FaultScheduler:
-    def __init__(self, plan: Plan, stack: StackControl, events: EventLog):
+    def __init__(self, plan: Plan, stack: StackControl, events: EventLog, clock: Clock = time):
         self.plan = plan
         self.stack = stack
         self.events = events
+        self.clock = clock
         self.records = {
             f.spec.name: FaultRecord(
                 name=f.spec.name, kind=f.spec.kind, targets=list(f.targets), planned_at_s=f.start,
@@ -49,14 +61,14 @@ class FaultScheduler:
         """Execute the timeline until epoch `until`, or earlier once `keep_going()` turns false."""
         actions = []
         for index, fault in enumerate(self.plan.faults):
-            actions.append(_Action(load_started_at + fault.start, 2 * index + 1, fault, True))
+            actions.append(_Action(load_started_at + fault.start, True, index, fault))
             if fault.end is not None:
-                actions.append(_Action(load_started_at + fault.end, 2 * index, fault, False))
+                actions.append(_Action(load_started_at + fault.end, False, index, fault))
         actions.sort()
         for action in actions:
             if not self._sleep_until(action.at, keep_going):
                 return
-            if action.apply:
+            if action.applies:
                 self._apply(action.fault)
             else:
                 self._clear(action.fault.spec.name)
@@ -86,7 +98,7 @@ class FaultScheduler:
             )
             self.doing = ""
             return
-        record.applied_at = time.time()
+        record.applied_at = self.clock.time()
         self.events.emit(
             "fault_applied", t=record.applied_at, fault=name, kind=record.kind, targets=record.targets,
             details=details,
@@ -108,7 +120,7 @@ class FaultScheduler:
                 errors.append(f"{injector.description}: {type(exc).__name__}: {exc}")
             injectors.pop()
         del self._active[name]
-        record.cleared_at = time.time()
+        record.cleared_at = self.clock.time()
         if errors:
             record.clear_error = "; ".join(errors)
             self.events.emit("fault_clear_error", fault=name, kind=record.kind, error=record.clear_error)
@@ -117,10 +129,9 @@ class FaultScheduler:
         )
         self.doing = ""
 
-    @staticmethod
-    def _sleep_until(when: float, keep_going: Callable[[], bool]) -> bool:
-        while (remaining := when - time.time()) > 0:
+    def _sleep_until(self, when: float, keep_going: Callable[[], bool]) -> bool:
+        while (remaining := when - self.clock.time()) > 0:
             if not keep_going():
                 return False
-            time.sleep(min(_TICK_S, remaining))
+            self.clock.sleep(min(_TICK_S, remaining))
         return keep_going()

@@ -11,8 +11,13 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from harness.events import EventLog
+
+STATE_FILE = "stack_state.jsonl"
 
 
 class StackMonitor:
@@ -50,3 +55,21 @@ class StackMonitor:
                     out.write(json.dumps(snapshot) + "\n")
                     out.flush()
                 self._stop.wait(max(0.0, self.interval_s - (time.time() - polled_at)))
+
+
+def watch_stack_state(events: EventLog, probes_state: bool, run_dir: Path) -> None:
+    """Poll the stack's state from `stack_ready` until `stack_stopped`, where the stack exposes it."""
+    if not probes_state:
+        return
+    monitors: list[StackMonitor] = []
+
+    def start(ready: dict[str, Any]) -> None:
+        monitors.append(StackMonitor(f"{ready['gateway']}/admin/state", run_dir / STATE_FILE))
+        monitors[-1].start()
+
+    def stop(_stopped: dict[str, Any]) -> None:
+        for monitor in monitors:
+            monitor.stop()
+
+    events.subscribe("stack_ready", start)
+    events.subscribe("stack_stopped", stop)

@@ -12,26 +12,28 @@ from harness.load.drift import DriftWindow
 class LoadConfig(BaseModel):
     """One load run: a closed model (N looping users) or an open model (a target arrival rate).
 
-    Times are epoch seconds so that the runner can line faults up with `start_at` across processes.
+    Times are epoch seconds so that the runner can line faults up with `start_at` across processes. Nothing
+    the scenario sets has a default here: the worker runs what the scenario resolved (harness/runner.py
+    load_config), so the scenario's defaults and the worker's can never drift apart.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     target_url: str
-    path: str = "/predict"
+    path: str
     mode: Literal["closed", "open"]
     users: int | None = Field(default=None, gt=0)
-    spawn_rate: float = Field(default=100.0, gt=0)
+    spawn_rate: float = Field(gt=0)
     rate: float | None = Field(default=None, gt=0)
-    max_users: int = Field(default=200, gt=0)
+    max_users: int = Field(gt=0)
     duration_s: float = Field(gt=0)
     start_at: float
-    rows_per_request: int = Field(default=1, gt=0)
+    rows_per_request: int = Field(gt=0)
     features: list[dict[str, Any]]
-    seed: int = 0
-    request_timeout_s: float = Field(default=5.0, gt=0)
-    late_tolerance_s: float = Field(default=0.01, ge=0)
-    think_time_s: float = Field(default=0.0, ge=0)
+    seed: int
+    request_timeout_s: float = Field(gt=0)
+    late_tolerance_s: float = Field(ge=0)
+    think_time_s: float = Field(ge=0)
     drifts: list[DriftWindow] = Field(default_factory=list)
     """Injected data drift, applied to rows by their request's intended send time."""
     log_features: bool = False

@@ -88,9 +88,11 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 def make_config(target_url: str, **overrides: Any) -> LoadConfig:
     settings: dict[str, Any] = {
         "target_url": target_url,
+        "path": "/predict",
         "mode": "closed",
         "users": 2,
         "spawn_rate": 100.0,
+        "max_users": 200,
         "duration_s": 1.0,
         "start_at": time.time(),
         "rows_per_request": 2,
@@ -98,6 +100,7 @@ def make_config(target_url: str, **overrides: Any) -> LoadConfig:
         "seed": 7,
         "request_timeout_s": 2.0,
         "late_tolerance_s": 0.05,
+        "think_time_s": 0.0,
     }
     settings.update(overrides)
     return LoadConfig(**settings)
