@@ -8,7 +8,6 @@ from pathlib import Path
 
 import docker
 import pytest
-from dockerstack import predict, wait_until
 
 from faults.container import NodePartition, NodePause, OomKill
 from harness.backends import make_backend
@@ -18,6 +17,7 @@ from harness.backends.docker_images import StackImages
 from harness.errors import HarnessError, InputError
 from harness.scenario import load_scenario
 from harness.scenario.model import Scenario
+from tests.docker.dockerstack import predict, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 USER_STACK = REPO / "scenarios" / "examples" / "compose_user_stack.compose.yaml"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import psutil
 import pytest
-from dockerstack import predict, wait_until
 
 from faults.container import NodePartition, NodePause, NodeRestart, NodeStop, OomKill, ResourceSqueeze
 from harness.backends.docker_backend import DockerBackend
 from harness.backends.docker_node_faults import DockerNodeFaults
+from tests.docker.dockerstack import predict, wait_until
 
 
 def _answers(url: str) -> bool:

@@ -7,13 +7,13 @@ import docker
 import httpx
 import pytest
 from docker.errors import NotFound
-from dockerstack import predict, wait_until
 
 from harness.backends.docker_backend import DockerBackend
 from harness.backends.docker_cleanup import leftovers
 from harness.backends.docker_images import StackImages
 from harness.errors import InputError
 from harness.scenario.model import Scenario
+from tests.docker.dockerstack import predict, wait_until
 
 
 def test_gateway_answers_through_the_proxy(backend: DockerBackend, engine: docker.DockerClient) -> None:

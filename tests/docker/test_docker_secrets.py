@@ -7,9 +7,9 @@ import json
 
 import docker
 import httpx
-from dockerstack import wait_until
 
 from harness.backends.docker_backend import TOKEN_FILE, DockerBackend
+from tests.docker.dockerstack import wait_until
 
 
 def _status(url: str, token: str) -> int:

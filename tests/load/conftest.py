@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from load_helpers import ScriptedGateway
 
 from harness.load.config import LoadConfig
 from harness.load.process import LoadProcess
+from tests.load.load_helpers import ScriptedGateway
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from load_helpers import FEATURES, ScriptedGateway, make_config
 
 from harness.load.drift import DriftWindow
 from harness.load.features_log import FeatureLog, read_features
 from harness.load.process import LoadProcess
 from harness.load.samples import read_samples
+from tests.load.load_helpers import FEATURES, ScriptedGateway, make_config
 
 NAMES = [feature["name"] for feature in FEATURES]
 

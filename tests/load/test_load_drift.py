@@ -9,7 +9,6 @@ from typing import Any, get_args
 
 import numpy as np
 import pytest
-from load_helpers import FEATURES, make_config
 
 from harness.load.config import LoadConfig
 from harness.load.drift import DriftTransform, DriftWindow
@@ -17,6 +16,7 @@ from harness.load.payloads import Payload, PayloadGenerator
 from harness.scenario import faults as scenario_faults
 from stack.model import FEATURE_SCHEMA
 from stack.validation import RequestRejected, parse_json, validate_payload
+from tests.load.load_helpers import FEATURES, make_config
 
 T0 = 1_700_000_000.0
 WINDOW = (T0 + 10.0, T0 + 20.0)

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from load_helpers import ScriptedGateway, make_config
 
 from harness.errors import HarnessError
 from harness.load.config import LoadConfig
 from harness.load.process import LoadProcess
 from harness.load.samples import SAMPLE_COLUMNS, read_samples
+from tests.load.load_helpers import ScriptedGateway, make_config
 
 LoadFactory = Callable[..., LoadProcess]
 

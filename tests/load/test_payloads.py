@@ -1,9 +1,9 @@
 import json
 
 import pytest
-from load_helpers import FEATURES
 
 from harness.load.payloads import FeatureSchemaError, PayloadGenerator
+from tests.load.load_helpers import FEATURES
 
 
 def _instances(generator: PayloadGenerator, count: int) -> list[list[dict]]:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from load_helpers import FEATURES, ScriptedGateway, make_config
 
 from harness.errors import HarnessError
 from harness.load.drift import DriftWindow
 from harness.load.payloads import PayloadGenerator
 from harness.load.process import LoadProcess
 from harness.load.replay import load_replay
+from tests.load.load_helpers import FEATURES, ScriptedGateway, make_config
 
 CSV_TEXT = (
     "request_id,age,income,segment\n"

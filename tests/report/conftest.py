@@ -8,11 +8,24 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from ml_data import make_drift_truth, make_ml_events, make_ml_faults, make_ml_samples, make_snapshots
-from report_data import expectation, make_events, make_faults, make_samples, make_summary, make_windows
 
 from harness.report import write_reports
 from harness.verify.results import RunSummary
+from tests.report.ml_data import (
+    make_drift_truth,
+    make_ml_events,
+    make_ml_faults,
+    make_ml_samples,
+    make_snapshots,
+)
+from tests.report.report_data import (
+    expectation,
+    make_events,
+    make_faults,
+    make_samples,
+    make_summary,
+    make_windows,
+)
 
 
 @dataclass

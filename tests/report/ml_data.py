@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from report_data import DURATION_S, LOAD_START, make_events, make_faults, make_samples
 
 from harness.verify.results import FaultRecord
+from tests.report.report_data import DURATION_S, LOAD_START, make_events, make_faults, make_samples
 
 DEPLOY_AT, ROLLED_BACK_AT, ROLLBACK_SEEN_AT = 10.0, 13.0, 13.2
 CANARY_WEIGHT = 0.2

@@ -6,9 +6,9 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-from report_data import make_summary
 
 from harness.report import write_reports
+from tests.report.report_data import make_summary
 
 
 def test_a_run_without_samples_or_faults_renders_without_warnings(tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import RenderedRun
 from matplotlib.image import imread
+
+from tests.report.conftest import RenderedRun
 
 EXPECTED = {
     "report.md",
@@ -55,9 +56,8 @@ def test_traffic_plot_shows_more_colours_than_an_empty_run(
 
 def test_a_stack_without_chaosdrill_headers_still_gets_every_file(tmp_path) -> None:
     """Regression: no X-Attempts header on any response crashed the attempts plot (NaN axis limits)."""
-    from report_data import make_events, make_faults, make_samples, make_summary, make_windows
-
     from harness.report import write_reports
+    from tests.report.report_data import make_events, make_faults, make_samples, make_summary, make_windows
 
     samples = make_samples().assign(attempts=-1, replica="", version="")
     faults = make_faults(latency_recovered=True)

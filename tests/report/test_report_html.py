@@ -6,7 +6,7 @@ import base64
 import re
 from html.parser import HTMLParser
 
-from conftest import RenderedRun
+from tests.report.conftest import RenderedRun
 
 
 class _Collector(HTMLParser):

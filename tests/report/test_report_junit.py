@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conftest import RenderedRun
+from tests.report.conftest import RenderedRun
 
 
 def _suite(run: RenderedRun) -> ET.Element:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import RenderedRun
-from markdown_tables import table_rows
-from report_data import make_samples, make_summary, make_windows
-
 from harness.report import write_reports
+from tests.report.conftest import RenderedRun
+from tests.report.markdown_tables import table_rows
+from tests.report.report_data import make_samples, make_summary, make_windows
 
 
 def test_passed_report_leads_with_the_verdict(passed_run: RenderedRun) -> None:

@@ -8,11 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RenderedRun
-from markdown_tables import table_rows
 from matplotlib.collections import PathCollection
 from matplotlib.image import imread
-from ml_data import (
+
+from harness.report import write_reports
+from harness.report.drift_comparison import DriftComparison, compare_drift
+from harness.report.drift_plot import render_drift_plot
+from harness.report.formatting import fmt_quantity
+from harness.report.plots import PlotInputs, render_plot
+from harness.report.stack_events import breaker_changes, canary_changes
+from harness.report.timeline import fault_spans
+from tests.report.conftest import RenderedRun
+from tests.report.markdown_tables import table_rows
+from tests.report.ml_data import (
     ALERT_FROM,
     ALERT_SINCE,
     ALERT_UNTIL,
@@ -26,15 +34,7 @@ from ml_data import (
     make_ml_samples,
     make_snapshots,
 )
-from report_data import LOAD_START, make_samples, make_summary, make_windows
-
-from harness.report import write_reports
-from harness.report.drift_comparison import DriftComparison, compare_drift
-from harness.report.drift_plot import render_drift_plot
-from harness.report.formatting import fmt_quantity
-from harness.report.plots import PlotInputs, render_plot
-from harness.report.stack_events import breaker_changes, canary_changes
-from harness.report.timeline import fault_spans
+from tests.report.report_data import LOAD_START, make_samples, make_summary, make_windows
 
 ML_PLOTS = ("plots/versions.png", "plots/drift.png")
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from report_data import (
+
+from harness.report import series
+from harness.report.plots import PlotInputs, render_plot
+from harness.report.timeline import describe_event, fault_spans, run_horizon_s, timeline_entries
+from harness.verify.results import FaultRecord
+from tests.report.report_data import (
     KILL_AT,
     LOAD_START,
     RECOVERED_AFTER,
@@ -16,11 +21,6 @@ from report_data import (
     make_samples,
     make_summary,
 )
-
-from harness.report import series
-from harness.report.plots import PlotInputs, render_plot
-from harness.report.timeline import describe_event, fault_spans, run_horizon_s, timeline_entries
-from harness.verify.results import FaultRecord
 
 
 def _samples(rows: list[tuple[float, str, int, str, int]]) -> pd.DataFrame:

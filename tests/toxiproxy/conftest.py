@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from toxiproxy import Toxiproxy
-from toxiproxy_reference import MISSING, REFERENCE_SERVER, ReferenceServer
-from toxiproxy_upstreams import TcpServer, echo, send_requested
 
 from faults.toxiproxy import ToxiproxyServer
+from tests.toxiproxy.toxiproxy_reference import MISSING, REFERENCE_SERVER, ReferenceServer
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, echo, send_requested
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 import requests
 from toxiproxy import Toxiproxy
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
-from toxiproxy_upstreams import TcpServer, dial, round_trip
 
 from faults.toxiproxy import ToxiproxyServer
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, dial, round_trip
 
 
 def refuses(listen: str) -> bool:

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from toxiproxy import Toxiproxy
-from toxiproxy_upstreams import TcpServer, dial, round_trip
+
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, dial, round_trip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from toxiproxy_upstreams import TcpServer, dial, recv_exactly, round_trip
 
 from faults.toxiproxy import ToxiproxyServer
 from faults.toxiproxy.errors import ServeError
 from faults.toxiproxy.http11 import Timeouts
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, dial, recv_exactly, round_trip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,10 +16,16 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from toxiproxy_reference import MISSING, REFERENCE_CLI, REFERENCE_SERVER, ReferenceServer, observed
-from toxiproxy_upstreams import TcpServer, dial, round_trip
 
 from faults.toxiproxy import ToxiproxyServer
+from tests.toxiproxy.toxiproxy_reference import (
+    MISSING,
+    REFERENCE_CLI,
+    REFERENCE_SERVER,
+    ReferenceServer,
+    observed,
+)
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, dial, round_trip
 
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"

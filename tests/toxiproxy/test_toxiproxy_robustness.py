@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from toxiproxy import Toxiproxy
-from toxiproxy_upstreams import TcpServer, dial, recv_exactly, round_trip, wait_until
 
 from faults.toxiproxy import ToxiproxyServer
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, dial, recv_exactly, round_trip, wait_until
 
 
 def open_fds() -> int:

@@ -10,9 +10,9 @@ import pytest
 import requests
 from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
-from toxiproxy_upstreams import TcpServer, dial, recv_exactly, recv_until_closed, round_trip
 
 from faults.toxiproxy import ToxiproxyServer
+from tests.toxiproxy.toxiproxy_upstreams import TcpServer, dial, recv_exactly, recv_until_closed, round_trip
 
 
 def median_round_trip(sock: socket.socket, count: int = 5) -> float:

@@ -14,7 +14,8 @@ from pathlib import Path
 from types import TracebackType
 
 import requests
-from toxiproxy_upstreams import wait_until
+
+from tests.toxiproxy.toxiproxy_upstreams import wait_until
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "toxiproxy"
 REFERENCE_SERVER = REFERENCE_DIR / "toxiproxy-server"
