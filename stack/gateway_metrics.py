@@ -3,17 +3,31 @@ gauges, drift scores and the canary weight — the same numbers /admin/state rep
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from stack import prometheus
+from stack.canary import CanaryController
+from stack.drift import DriftMonitor
+from stack.gateway_counters import GatewayCounters
+from stack.replicas import ReplicaState
 
-if TYPE_CHECKING:
-    from stack.gateway import Gateway
+
+class MetricsSource(Protocol):
+    """What the exposition reads of the gateway: the gateway itself, without importing it back."""
+
+    responses: prometheus.Counter
+    latency: prometheus.Histogram
+    counters: GatewayCounters
+    stable_replicas: list[ReplicaState]
+    canary_replicas: list[ReplicaState]
+    drift: DriftMonitor
+    canary: CanaryController
+
 
 _BREAKER_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
 
 
-def render_gateway_metrics(gateway: Gateway) -> str:
+def render_gateway_metrics(gateway: MetricsSource) -> str:
     families: list[prometheus.Metric] = [gateway.responses, gateway.latency]
     for name, value in gateway.counters.as_dict().items():
         counter = prometheus.Counter(f"chaosdrill_gateway_{name}_total", f"Gateway {name.replace('_', ' ')}.")

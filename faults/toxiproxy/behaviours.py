@@ -10,14 +10,34 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .chunks import EOF
+from .chunks import EOF, Chunk, Item
 
-if TYPE_CHECKING:
-    from .link import Stage
 
-Behaviour = Callable[["Stage"], Awaitable[None]]
+class Stage(Protocol):
+    """What a behaviour drives: one running toxic on one link (`link.ToxicStage` is the real one)."""
+
+    state: dict[str, int]
+
+    def attribute(self, key: str) -> int: ...
+
+    async def take(self) -> Item: ...
+
+    async def take_data(self) -> Chunk | None: ...
+
+    def pass_on(self) -> None: ...
+
+    def pass_part(self, size: int) -> None: ...
+
+    def drop(self) -> None: ...
+
+    def close_stream(self) -> None: ...
+
+    def reset_connection(self) -> None: ...
+
+
+Behaviour = Callable[[Stage], Awaitable[None]]
 
 # Removing one of these closes the stream (Toxiproxy's CleanupToxic): the data it swallowed is gone,
 # so letting the connection carry on would hand the peer a corrupt stream.

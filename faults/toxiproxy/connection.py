@@ -10,15 +10,22 @@ import asyncio
 import socket
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .addresses import parse_host_port
 from .chunks import EOF, Item
 from .link import Link
-from .toxics import DOWNSTREAM, UPSTREAM
+from .toxics import DOWNSTREAM, UPSTREAM, ToxicSpec
 
-if TYPE_CHECKING:
-    from .proxy import Proxy
+
+class Proxy(Protocol):
+    """What a connection needs of the proxy that accepted it (`proxy.Proxy` is the real one)."""
+
+    upstream: str
+    toxics: list[ToxicSpec]
+
+    def forget(self, connection: Connection) -> None: ...
+
 
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 

@@ -11,21 +11,35 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .behaviours import BEHAVIOURS, CLOSES_ON_REMOVAL, Behaviour, pass_through
 from .chunks import EOF, Chunk, Item
 from .toxics import ToxicSpec
 
-if TYPE_CHECKING:
-    from .connection import Connection, Endpoint
+
+class Endpoint(Protocol):
+    """One side of a connection, as a link sees it (`connection.Endpoint` is the real one)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def set_reading(self, enabled: bool) -> None: ...
+
+
+class Connection(Protocol):
+    """The connection a link belongs to (`connection.Connection` is the real one)."""
+
+    def reset(self) -> None: ...
+
+    def close_endpoint(self, endpoint: Endpoint) -> None: ...
+
 
 # Bytes a link may hold inside its toxics before it stops reading from the source (backpressure, like
 # Toxiproxy's unbuffered channels, so a slow toxic cannot make the proxy buffer without bound).
 HIGH_WATER = 1 << 20
 
 
-class Stage:
+class ToxicStage:
     """A running toxic on one link; toxicity is drawn once, when the stage starts."""
 
     def __init__(
@@ -112,7 +126,7 @@ class Link:
         self.dest_paused = False
         self.source_paused = False
         self.ended = False
-        self.stages = [Stage(self, spec, {}) for spec in specs]
+        self.stages = [ToxicStage(self, spec, {}) for spec in specs]
 
     def feed(self, item: Item) -> None:
         if item is not EOF:
@@ -120,7 +134,7 @@ class Link:
         self._put_at(0, item)
         self._update_flow()
 
-    def forward(self, stage: Stage, item: Item) -> None:
+    def forward(self, stage: ToxicStage, item: Item) -> None:
         self._put_at(self.stages.index(stage) + 1, item)
 
     def discard(self, size: int) -> None:
@@ -132,12 +146,12 @@ class Link:
         self._update_flow()
 
     def add(self, spec: ToxicSpec) -> None:
-        self.stages.append(Stage(self, spec, {}))
+        self.stages.append(ToxicStage(self, spec, {}))
 
     def replace(self, spec: ToxicSpec) -> None:
         index = self._index(spec.name)
         old = self.stages[index]
-        self.stages[index] = Stage(self, spec, old.state, old.detach(removing=False))
+        self.stages[index] = ToxicStage(self, spec, old.state, old.detach(removing=False))
 
     def remove(self, name: str) -> None:
         index = self._index(name)
