@@ -1,7 +1,8 @@
 """The shipped drills on the docker backend: real containers, a real network partition, real SIGKILLs.
 
 Each passes with its mechanism on (and, where the stack reports its own timestamps, the harness's
-observation agrees with them); the local backend runs the same drills with the mechanism off (tests/e2e).
+observation agrees with them); the local backend runs the same drills with the mechanism on and off
+(tests/e2e).
 """
 
 import docker

@@ -1,7 +1,7 @@
 """The shipped drill files and the mechanism each one verifies.
 
-Every drill is run on both backends: it must fail, naming the expectation, on the local backend with its
-mechanism switched off (tests/e2e), and pass with the mechanism on against real containers (tests/docker).
+Every drill passes with its mechanism on both backends (tests/e2e locally, tests/docker against real
+containers) and fails, naming the expectation, on the local backend with the mechanism switched off.
 """
 
 from __future__ import annotations

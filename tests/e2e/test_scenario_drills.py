@@ -1,12 +1,23 @@
-"""The shipped drill files on the local backend: each fails, naming its expectation, with the mechanism it
-verifies switched off (the same drills pass with it on against containers: tests/docker)."""
+"""The shipped drill files on the local backend: each passes with the mechanism it verifies, and fails,
+naming its expectation, with that mechanism switched off (the same drills pass against containers too:
+tests/docker)."""
 
 import pytest
 
-from tests.e2e.drill_catalogue import DRILLS, IDS, OFF
+from tests.e2e.drill_catalogue import DRILLS, IDS, OFF, assert_agrees_with_stack_clock
 from tests.e2e.drills import assert_all_gone, run_scenario_file
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(("drill", "mechanism", "verified"), DRILLS, ids=IDS)
+def test_drill_passes_with_its_mechanism(tmp_path, drill, mechanism, verified):
+    run = run_scenario_file(tmp_path, drill)
+    assert run.code == 0, run.stdout + run.stderr
+    expectation = run.expectation(verified)
+    assert expectation["passed"] and expectation["status"] == "pass"
+    assert_agrees_with_stack_clock(run, expectation)
+    assert_all_gone(run.child_pids())
 
 
 @pytest.mark.parametrize(("drill", "mechanism", "failing"), DRILLS, ids=IDS)
