@@ -193,7 +193,7 @@ def _print_outcome(summary: RunSummary) -> int:
     if summary.incomplete_reason:
         print(f"  why: {summary.incomplete_reason}")
     for expectation in summary.expectations:
-        mark = "ok  " if expectation.passed else "FAIL"
+        mark = {"pass": "ok  ", "fail": "FAIL"}.get(expectation.status, "NOT MEASURED")
         print(f"  {mark} {expectation.name}: {expectation.explanation}")
     if summary.incomplete_reason:
         print(f"chaosdrill: {summary.verdict}: {summary.incomplete_reason}", file=sys.stderr)

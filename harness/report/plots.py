@@ -247,6 +247,9 @@ def _traffic_share(ax: Axes, inputs: PlotInputs) -> None:
     if inputs.samples.empty:
         _no_data(ax)
         return
+    if not inputs.summary.traffic_share:  # no X-Served-By on any response: who served is unknown
+        _no_data(ax, "no X-Served-By header on any response")
+        return
     shares = series.replica_shares(inputs.samples, window_s)
     _stacked_bars(ax, shares, window_s, lambda name: "lightgray" if name == series.NO_REPLICA else None)
     degraded = series.degraded_share(inputs.samples, window_s)

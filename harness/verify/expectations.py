@@ -124,7 +124,7 @@ def _late(m: Measurements, aggregation: str) -> tuple[float | None, str]:
 def _burn(samples: pd.DataFrame, availability: float) -> tuple[float, str]:
     allowed = len(samples) * (1 - availability)
     errors = int((samples["ok"] == 0).sum())
-    burn = errors / allowed if allowed else (0.0 if errors == 0 else float("inf"))
+    burn = errors / allowed if allowed else (0.0 if errors == 0 else np.inf)
     return burn, f"({errors:,} failed of {allowed:.1f} allowed by {availability:.3%})"
 
 
@@ -143,7 +143,7 @@ def _aggregate(samples: pd.DataFrame, threshold: Threshold) -> float:
     if metric in _FLAGS:
         flags = _FLAGS[metric](samples)
         return float(flags.sum()) if aggregation == "count" else float(flags.mean())
-    values = samples["latency_ms" if metric == "latency" else "attempts"].to_numpy(dtype=float)
+    values = samples["latency_ms" if metric == "latency" else "attempts"].to_numpy()
     if aggregation == "p":
         return float(np.percentile(values, threshold.percentile))
     return float(_AGGREGATIONS[aggregation](values))

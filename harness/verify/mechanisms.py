@@ -11,7 +11,7 @@ with the section the check reads, until the expectation's limit had passed. With
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 
 from faults.deploy import HARNESS_ROLLBACK_REASON
+from faults.kinds.deploy import Deploy
 from harness.durations import format_duration
-from harness.scenario.faults import CanaryDeployParams
 from harness.scenario.model import (
     BreakerOpenedExpectation,
     DriftDetectedExpectation,
@@ -33,12 +33,9 @@ from harness.verify.results import ExpectationResult, FaultRecord
 Snapshot = dict[str, Any]
 Seen = Callable[[Snapshot], bool]
 
-BAD_DEPLOY_VERSION = "v2-bad"
-"""What a `bad-deploy` fault puts on the canary (see `harness.injection`)."""
-
 
 def evaluate_mechanisms(
-    scenario: Scenario, snapshots: list[Snapshot], faults: list[FaultRecord], samples: pd.DataFrame
+    scenario: Scenario, snapshots: Sequence[Snapshot], faults: list[FaultRecord], samples: pd.DataFrame
 ) -> list[ExpectationResult]:
     records = {f.name: f for f in faults}
     specs = {f.name: f for f in scenario.faults}
@@ -53,12 +50,14 @@ def evaluate_mechanisms(
 
 
 def canary_version(spec: FaultSpec) -> str:
-    """The model version a deploy fault puts on the canary."""
-    params = spec.typed_params()
-    return params.version if isinstance(params, CanaryDeployParams) else BAD_DEPLOY_VERSION
+    """The model version a deploy fault puts on the canary (`rollback` refers to deploy faults only)."""
+    deploy = spec.fault_kind
+    if not isinstance(deploy, Deploy):
+        raise ValueError(f"rollback: fault {spec.name!r} is a {spec.kind}, not a deploy")
+    return deploy.canary_version(spec.typed_params())  # type: ignore[arg-type]
 
 
-def stack_transitions(snapshots: list[Snapshot]) -> list[dict[str, Any]]:
+def stack_transitions(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
     """Changes seen between consecutive polls, as timeline events (breakers, canary, drift alert)."""
     events: list[dict[str, Any]] = []
     for previous, snapshot in pairwise(snapshots):
@@ -106,7 +105,7 @@ class _Check:
 
 
 def _evidence(
-    check: _Check, record: FaultRecord, snapshots: list[Snapshot], reports: Seen, what: str
+    check: _Check, record: FaultRecord, snapshots: Sequence[Snapshot], reports: Seen, what: str
 ) -> tuple[float, list[Snapshot]] | ExpectationResult:
     """When the fault took effect and the polls that report `what`, or why the check is not measured."""
     if record.applied_at is None:
@@ -150,7 +149,9 @@ def _rolled_back_by_stack(snapshot: Snapshot) -> bool:
     return canary.get("status") == "rolled_back" and canary.get("reason") != HARNESS_ROLLBACK_REASON
 
 
-def _drift(e: DriftDetectedExpectation, record: FaultRecord, snapshots: list[Snapshot]) -> ExpectationResult:
+def _drift(
+    e: DriftDetectedExpectation, record: FaultRecord, snapshots: Sequence[Snapshot]
+) -> ExpectationResult:
     check = _Check("drift_detected", e.fault, e.within)
     evidence = _evidence(check, record, snapshots, lambda s: "drift" in s, "drift")
     if isinstance(evidence, ExpectationResult):
@@ -183,7 +184,7 @@ def _drift(e: DriftDetectedExpectation, record: FaultRecord, snapshots: list[Sna
 def _rollback(
     e: RollbackExpectation,
     record: FaultRecord,
-    snapshots: list[Snapshot],
+    snapshots: Sequence[Snapshot],
     samples: pd.DataFrame,
     version: str,
 ) -> ExpectationResult:
@@ -193,7 +194,7 @@ def _rollback(
         return evidence
     applied_at, polls = evidence
     deployed = samples[samples["t_start"] >= applied_at]
-    if not (deployed["version"].fillna("") != "").any():
+    if not (deployed["version"] != "").any():
         return check.not_measured(
             f"no X-Model-Version header on any of {len(deployed):,} responses after {e.fault} was deployed"
         )
@@ -222,7 +223,7 @@ def _rollback(
 
 
 def _breaker(
-    e: BreakerOpenedExpectation, record: FaultRecord, snapshots: list[Snapshot]
+    e: BreakerOpenedExpectation, record: FaultRecord, snapshots: Sequence[Snapshot]
 ) -> ExpectationResult:
     check = _Check("breaker_opened", e.fault, e.within)
     targets = set(record.targets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ def verify(
     load_started_at: float,
     faults: list[FaultRecord],
     not_sent: int = 0,
-    snapshots: list[dict[str, Any]] | None = None,
+    snapshots: Sequence[dict[str, Any]] = (),
 ) -> Verification:
     """Fill in each fault's recovery time (in place) and evaluate every expectation."""
     duration = scenario.load.duration
@@ -57,7 +58,7 @@ def verify(
         windows=windows,
         slo=slo_figures(scenario, samples, windows),
         expectations=evaluate(scenario, measurements)
-        + evaluate_mechanisms(scenario, snapshots or [], faults, samples),
+        + evaluate_mechanisms(scenario, snapshots, faults, samples),
         traffic_share=traffic_share(samples),
     )
 
@@ -72,10 +73,10 @@ def slo_figures(scenario: Scenario, samples: pd.DataFrame, windows: pd.DataFrame
         window_s=slo.window,
         requests=len(samples),
         windows_total=len(windows),
-        windows_good=int(windows["good"].sum()) if not windows.empty else 0,
+        windows_good=int(windows["good"].sum()),
     )
     if not samples.empty:
-        latency = samples["latency_ms"].to_numpy(dtype=float)
+        latency = samples["latency_ms"].to_numpy()
         errors = int((samples["ok"] == 0).sum())
         figures.success_ratio = 1 - errors / len(samples)
         figures.latency_p50_ms, figures.latency_p95_ms, figures.latency_p99_ms = (
@@ -95,5 +96,5 @@ def slo_figures(scenario: Scenario, samples: pd.DataFrame, windows: pd.DataFrame
 def traffic_share(samples: pd.DataFrame) -> dict[str, float]:
     """Share per replica of the requests whose answer named it in X-Served-By; {} when none did (a stack
     that does not send the header has no traffic share to report, not a 100% share of "no replica")."""
-    served = samples["replica"][samples["replica"].fillna("") != ""]
+    served = samples["replica"][samples["replica"] != ""]
     return {str(k): float(v) for k, v in served.value_counts(normalize=True).sort_index().items()}

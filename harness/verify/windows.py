@@ -45,45 +45,35 @@ class FaultWindow:
 def with_relative_time(samples: pd.DataFrame, load_started_at: float) -> pd.DataFrame:
     """Add `t_rel`, seconds since the load started, measured from each request's intended send time."""
     samples = samples.copy()
-    samples["t_rel"] = samples["t_intended"].astype(float) - load_started_at
+    samples["t_rel"] = samples["t_intended"] - load_started_at
     return samples
 
 
 def window_slis(
     samples: pd.DataFrame, duration_s: float, slo: SloSpec, fault_windows: list[FaultWindow]
 ) -> pd.DataFrame:
-    """One row per SLO window over [0, duration_s); an empty window is not good (no evidence of service)."""
+    """One row per SLO window over [0, duration_s); an empty window is not good (no evidence of service).
+
+    Requests intended before the load started or after its last window belong to no window."""
     count = max(1, int(np.ceil(duration_s / slo.window - 1e-9)))
-    starts = np.arange(count) * slo.window
     latency_slo = slo.latency_threshold
-    in_range = samples[(samples["t_rel"] >= 0) & (samples["t_rel"] < count * slo.window)]
-    index = (in_range["t_rel"] // slo.window).astype(int)
+    index = samples["t_rel"] // slo.window
+    served = samples["ok"] == 1
+    if not slo.degraded_is_good:
+        served &= samples["degraded"] != 1  # no X-Degraded header (-1): nothing says it was degraded
     rows = []
-    for i, start in enumerate(starts):
-        window = in_range[index == i]
-        requests = len(window)
-        served = window["ok"] == 1
-        if not slo.degraded_is_good:
-            served &= window["degraded"] != 1  # no X-Degraded header (-1): nothing says it was degraded
-        ok = int(served.sum())
-        latency = window["latency_ms"].to_numpy(dtype=float)
-        success = ok / requests if requests else float("nan")
-        p_slo = float(np.percentile(latency, latency_slo.percentile)) if requests else float("nan")
+    for i in range(count):
+        start, end = i * slo.window, (i + 1) * slo.window
+        in_window = index == i
+        requests = int(in_window.sum())
+        ok = int(served[in_window].sum())
+        latency = samples["latency_ms"][in_window].to_numpy()
+        if requests:
+            p_slo, p50, p99 = np.percentile(latency, [latency_slo.percentile, 50, 99])
+            success = ok / requests
+        else:
+            p_slo = p50 = p99 = success = np.nan
         good = bool(requests and success >= slo.availability and latency_slo.holds(p_slo))
-        end = start + slo.window
-        active = [w.name for w in fault_windows if w.start_s < end and w.end_s > start]
-        rows.append(
-            {
-                "start_s": start,
-                "end_s": end,
-                "requests": requests,
-                "ok": ok,
-                "success_ratio": success,
-                "latency_ms": p_slo,
-                "p50_ms": float(np.percentile(latency, 50)) if requests else float("nan"),
-                "p99_ms": float(np.percentile(latency, 99)) if requests else float("nan"),
-                "good": good,
-                "faults": ",".join(active),
-            }
-        )
+        active = ",".join(w.name for w in fault_windows if w.start_s < end and w.end_s > start)
+        rows.append([start, end, requests, ok, success, p_slo, p50, p99, good, active])
     return pd.DataFrame(rows, columns=WINDOW_COLUMNS)

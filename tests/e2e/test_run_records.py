@@ -183,3 +183,24 @@ def test_a_harness_crash_while_verifying_is_an_error_with_its_traceback_and_a_re
     result = chaosdrill("report", str(garbled_samples))
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith(f"chaosdrill: error: {garbled_samples / 'samples.csv'}: ")
+
+
+def test_an_expectation_on_a_header_the_stack_never_sent_is_not_measured(tmp_path: Path) -> None:
+    """Regression: without X-Degraded, `degraded: rate < 1%` PASSED ("0.000% over 2,000 requests")."""
+    run = run_drill(tmp_path, scenario("headers", [], {"degraded": ["rate < 1%"]}, duration="3s"))
+    assert run.code == 0, run.stdout + run.stderr
+    foreign = tmp_path / "foreign"
+    shutil.copytree(run.run_dir, foreign)
+    samples = (foreign / "samples.csv").read_text().splitlines()
+    column = samples[0].split(",").index("degraded")
+    rows = [row.split(",") for row in samples[1:]]
+    for row in rows:
+        row[column] = "-1"  # what the load worker records for a response without the header
+    (foreign / "samples.csv").write_text("\n".join([samples[0], *(",".join(r) for r in rows)]) + "\n")
+    result = chaosdrill("report", str(foreign))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f"NOT MEASURED degraded: rate < 1%: not measured: no X-Degraded header on any of {len(rows):,}"
+        in (result.stdout)
+    )
+    assert json.loads((foreign / "summary.json").read_text())["expectations"][0]["status"] == "not measured"

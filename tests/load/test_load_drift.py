@@ -10,10 +10,10 @@ from typing import Any, get_args
 import numpy as np
 import pytest
 
+from faults.kinds import data_drift as scenario_faults
 from harness.load.config import LoadConfig
 from harness.load.drift import DriftTransform, DriftWindow
 from harness.load.payloads import Payload, PayloadGenerator
-from harness.scenario import faults as scenario_faults
 from stack.model import FEATURE_SCHEMA
 from stack.validation import RequestRejected, parse_json, validate_payload
 from tests.load.load_helpers import FEATURES, make_config

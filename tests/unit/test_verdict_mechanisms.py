@@ -13,6 +13,7 @@ from .verdict_data import T0, record, requests, result, run, scenario
 
 APPLIED = 5.0
 
+# fmt: off
 MECHANISM_FAULTS = [
     {"name": "drift", "kind": "data-drift", "at": "5s",
      "params": {"transform": "mean-shift", "features": ["income_k"]}},
@@ -20,7 +21,8 @@ MECHANISM_FAULTS = [
     {"name": "canary-bad", "kind": "canary-deploy", "at": "5s", "params": {"version": "v2-bad"}},
     {"name": "bad", "kind": "bad-deploy", "at": "5s"},
     {"name": "hang", "kind": "gpu-hang", "at": "5s", "duration": "5s", "target": "gpu-0"},
-]  # fmt: skip
+]
+# fmt: on
 
 
 def polls(since=-2.0, until=30.0, drift=None, canary=None, replicas=None):
@@ -61,8 +63,10 @@ def breakers(open_from=None, nodes=("gpu-0",), replicas=("gpu-0", "gpu-1")):
 
 def records(applied=APPLIED, **fields):
     names = [f["name"] for f in MECHANISM_FAULTS]
-    return [record(name, applied, None, targets=fields.get("targets", ["gpu-0"]),
-                   error=fields.get("error")) for name in names]  # fmt: skip
+    return [
+        record(name, applied, None, targets=fields.get("targets", ["gpu-0"]), error=fields.get("error"))
+        for name in names
+    ]
 
 
 def check(expectation, snapshots, samples=None, applied=APPLIED, **record_fields):
@@ -81,16 +85,18 @@ def drift(within="3s"):
     return {"drift_detected": [{"fault": "drift", "within": within}]}
 
 
+# fmt: off
 DRIFT = [
     # snapshots, status, observed, explanation
     (polls(drift=alert_from(8.0, T0 + 7.9)), "pass", 3.0,
-     "drift alert seen 3.00s after drift was injected (stack's alert_since: +2.90s); no alert in the 14 polls "
-     "before it; within the 3s limit"),
+     "drift alert seen 3.00s after drift was injected (stack's alert_since: +2.90s); no alert in the 14 "
+     "polls before it; within the 3s limit"),
     (polls(drift=alert_from(8.5)), "fail", 3.5,
-     "drift alert seen 3.50s after drift was injected; no alert in the 14 polls before it; over the 3s limit"),
+     "drift alert seen 3.50s after drift was injected; no alert in the 14 polls before it; over the 3s "
+     "limit"),
     (polls(drift=alert_from(5.0, T0 + 4.9)), "pass", 0.0,
-     "drift alert seen 0.00s after drift was injected (stack's alert_since: -0.10s); no alert in the 14 polls "
-     "before it; within the 3s limit"),
+     "drift alert seen 0.00s after drift was injected (stack's alert_since: -0.10s); no alert in the 14 "
+     "polls before it; within the 3s limit"),
     (polls(drift=alert_from(4.5)), "fail", None, "false alarm: drift alert 0.50s before drift was injected"),
     (polls(drift=alert_from(99)), "fail", None,
      "no drift alert after drift was injected, until the end of the run"),
@@ -107,7 +113,8 @@ DRIFT = [
     ([], "not measured", None, "not measured: the stack's state was never polled (no /admin/state)"),
     (polls(canary=rolled_back(99)), "not measured", None,
      "not measured: none of the 65 polls of the stack's state reported drift"),
-]  # fmt: skip
+]
+# fmt: on
 
 
 @pytest.mark.parametrize(("snapshots", "status", "observed", "explanation"), DRIFT)
@@ -117,8 +124,14 @@ def test_drift_detected(snapshots, status, observed, explanation):
 
 
 def test_a_fault_never_applied_is_not_measured():
-    expected = result("drift_detected: drift <= 3s", None, "<= 3s", "s", "not measured",
-                      "not measured: drift was never applied")  # fmt: skip
+    expected = result(
+        "drift_detected: drift <= 3s",
+        None,
+        "<= 3s",
+        "s",
+        "not measured",
+        "not measured: drift was never applied",
+    )
     assert check(drift(), polls(drift=alert_from(6.0)), applied=None) == expected
     failed = check(drift(), polls(drift=alert_from(6.0)), applied=None, error="proxy refused")
     assert failed.explanation == "not measured: proxy refused"
@@ -133,6 +146,7 @@ def rollback(fault="canary", within="2s", **limits):
     return {"rollback": [{"fault": fault, "within": within, **limits}]}
 
 
+# fmt: off
 ROLLBACKS = [
     # expectation, snapshots, samples, status, observed, explanation
     (rollback(), polls(canary=rolled_back(7.0, 6.9)), canary_traffic(), "pass", 2.0,
@@ -168,17 +182,21 @@ ROLLBACKS = [
     (rollback("bad"), polls(canary=rolled_back(7.0, 6.9)), canary_traffic("v2"), "pass", 2.0,
      "rolled back 2.00s after bad was deployed (stack's rolled_back_at: +1.90s; automated analysis: error "
      "rate); 0 requests served by v2-bad"),
-    (rollback(), polls(canary=rolled_back(25.0, 25.0, HARNESS_ROLLBACK_REASON)), canary_traffic(), "fail", None,
-     "v2 was never rolled back after canary was injected, until the end of the run; 20 requests served by v2"),
+    (rollback(), polls(canary=rolled_back(25.0, 25.0, HARNESS_ROLLBACK_REASON)), canary_traffic(), "fail",
+     None, "v2 was never rolled back after canary was injected, until the end of the run; 20 requests "
+     "served by v2"),
     (rollback(), polls(until=6.5, canary=rolled_back(99)), canary_traffic(), "not measured", None,
      "not measured: v2 was never rolled back, but the last poll of the stack's state was at +1.50s from "
      "canary's injection, short of the 2s limit; 20 requests served by v2"),
     (rollback(), polls(drift=alert_from(99)), canary_traffic(), "not measured", None,
      "not measured: none of the 65 polls of the stack's state reported the canary"),
-]  # fmt: skip
+]
+# fmt: on
 
 
-@pytest.mark.parametrize(("expectation", "snapshots", "samples", "status", "observed", "explanation"), ROLLBACKS)
+@pytest.mark.parametrize(
+    ("expectation", "snapshots", "samples", "status", "observed", "explanation"), ROLLBACKS
+)
 def test_rollback(expectation, snapshots, samples, status, observed, explanation):
     entry = expectation["rollback"][0]
     name = f"rollback: {entry['fault']} <= {entry['within']}"
@@ -190,6 +208,7 @@ def breaker(within="1s"):
     return {"breaker_opened": [{"fault": "hang", "within": within}]}
 
 
+# fmt: off
 BREAKERS = [
     # snapshots, targets, status, observed, explanation
     (polls(replicas=breakers(6.0)), ["gpu-0"], "pass", 1.0,
@@ -209,7 +228,8 @@ BREAKERS = [
      "not measured: none of the 65 polls of the stack's state reported a breaker for gpu-0"),
     (polls(drift=alert_from(99)), ["gpu-0"], "not measured", None,
      "not measured: none of the 65 polls of the stack's state reported a breaker for gpu-0"),
-]  # fmt: skip
+]
+# fmt: on
 
 
 @pytest.mark.parametrize(("snapshots", "targets", "status", "observed", "explanation"), BREAKERS)
@@ -224,15 +244,22 @@ def test_results_come_in_the_order_drift_rollback_breaker():
     results = evaluate_mechanisms(
         scenario(expectations, faults=MECHANISM_FAULTS), snapshots, records(), canary_traffic()
     )
-    assert [r.name for r in results] == ["drift_detected: drift <= 3s", "rollback: canary <= 2s",
-                                         "breaker_opened: hang <= 1s"]  # fmt: skip
+    assert [r.name for r in results] == [
+        "drift_detected: drift <= 3s",
+        "rollback: canary <= 2s",
+        "breaker_opened: hang <= 1s",
+    ]
     assert [r.status for r in results] == ["pass", "pass", "pass"]
 
 
 def test_stack_transitions_become_timeline_events():
     def snapshot(t, breakers, canary, alert):
-        return {"polled_at": t, "replicas": [{"name": n, "breaker": b} for n, b in breakers.items()],
-                "canary": {"status": canary}, "drift": {"alert": alert}}  # fmt: skip
+        return {
+            "polled_at": t,
+            "replicas": [{"name": n, "breaker": b} for n, b in breakers.items()],
+            "canary": {"status": canary},
+            "drift": {"alert": alert},
+        }
 
     snapshots = [
         snapshot(1.0, {"gpu-0": "closed"}, "none", False),
@@ -256,6 +283,18 @@ def test_rollback_without_model_versions_is_not_measured():
     """A stack that sends no X-Model-Version: whether the canary served anyone is unknown."""
     samples = canary_traffic()
     samples["version"] = ""
-    expected = result("rollback: canary <= 2s", None, "<= 2s", "s", "not measured",
-                      "not measured: no X-Model-Version header on any of 170 responses after canary was deployed")  # fmt: skip
+    expected = result(
+        "rollback: canary <= 2s",
+        None,
+        "<= 2s",
+        "s",
+        "not measured",
+        "not measured: no X-Model-Version header on any of 170 responses after canary was deployed",
+    )
     assert check(rollback(), polls(canary=rolled_back(7.0, 6.9)), samples) == expected
+
+
+def test_a_rollback_of_a_fault_that_deploys_nothing_is_refused():
+    """Validation refuses it (check_semantics); the verifier refuses it too rather than guess a version."""
+    with pytest.raises(ValueError, match=r"^rollback: fault 'hang' is a gpu-hang, not a deploy$"):
+        check(rollback("hang"), polls(canary=rolled_back(7.0, 6.9)), canary_traffic())

@@ -11,7 +11,9 @@ from .verdict_data import FAILED, T0, requests, run, scenario
 
 
 def slis(samples, duration_s=20.0, fault_windows=(), **slo):
-    return window_slis(with_relative_time(samples, T0), duration_s, scenario(slo=slo).slo, list(fault_windows))
+    return window_slis(
+        with_relative_time(samples, T0), duration_s, scenario(slo=slo).slo, list(fault_windows)
+    )
 
 
 def frame(rows):
@@ -28,15 +30,17 @@ def test_windows_of_the_known_run():
         requests(12, 20, latency_ms=20.0),
     )
     faults = [FaultWindow("kill", 5.0, 10.0), FaultWindow("slow", 8.0, 12.0)]
-    expected = frame([
-        [0.0, 2.0, 20, 20, 1.0, 10.0, 10.0, 10.0, True, ""],
-        [2.0, 4.0, 20, 20, 1.0, 10.0, 10.0, 10.0, True, ""],
-        [4.0, 6.0, 20, 10, 0.5, 100.0, 55.0, 100.0, False, "kill"],
-        [6.0, 8.0, 20, 0, 0.0, 100.0, 100.0, 100.0, False, "kill"],
-        [8.0, 10.0, 20, 0, 0.0, 300.0, 300.0, 300.0, False, "kill,slow"],
-        [10.0, 12.0, 20, 0, 0.0, 200.0, 200.0, 200.0, False, "slow"],
-        *([t, t + 2, 20, 20, 1.0, 20.0, 20.0, 20.0, True, ""] for t in (12.0, 14.0, 16.0, 18.0)),
-    ])  # fmt: skip
+    expected = frame(
+        [
+            [0.0, 2.0, 20, 20, 1.0, 10.0, 10.0, 10.0, True, ""],
+            [2.0, 4.0, 20, 20, 1.0, 10.0, 10.0, 10.0, True, ""],
+            [4.0, 6.0, 20, 10, 0.5, 100.0, 55.0, 100.0, False, "kill"],
+            [6.0, 8.0, 20, 0, 0.0, 100.0, 100.0, 100.0, False, "kill"],
+            [8.0, 10.0, 20, 0, 0.0, 300.0, 300.0, 300.0, False, "kill,slow"],
+            [10.0, 12.0, 20, 0, 0.0, 200.0, 200.0, 200.0, False, "slow"],
+            *([t, t + 2, 20, 20, 1.0, 20.0, 20.0, 20.0, True, ""] for t in (12.0, 14.0, 16.0, 18.0)),
+        ]
+    )
     pd.testing.assert_frame_equal(slis(samples, fault_windows=faults), expected)
 
 
@@ -87,6 +91,14 @@ def test_an_empty_window_is_not_good():
     assert windows["good"].tolist() == [True, False, True]
 
 
+def test_a_run_without_requests_has_windows_and_no_figures():
+    windows = slis(requests(0, 0), 4.0)
+    assert windows["requests"].tolist() == [0, 0] and windows["good"].tolist() == [False, False]
+    columns = ["success_ratio", "latency_ms", "p50_ms", "p99_ms"]
+    assert windows[columns].isna().all().all()
+    assert [str(t) for t in windows[columns].dtypes] == ["float64"] * 4
+
+
 @pytest.mark.parametrize(
     ("latency", "met"),
     [
@@ -104,7 +116,9 @@ def test_slo_latency_percentile_and_operator(latency, met):
     windows = slis(samples, 2.0, latency=latency)
     percentile = float(latency[2 : latency.index(")")])
     assert windows["latency_ms"].iloc[0] == pytest.approx(np.percentile(np.arange(1, 101), percentile))
-    assert windows["p50_ms"].iloc[0] == pytest.approx(50.5) and windows["p99_ms"].iloc[0] == pytest.approx(99.01)
+    assert windows["p50_ms"].iloc[0] == pytest.approx(50.5) and windows["p99_ms"].iloc[0] == pytest.approx(
+        99.01
+    )
     assert windows["good"].tolist() == [met]
 
 

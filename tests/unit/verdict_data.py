@@ -63,9 +63,15 @@ def record(name: str, applied: float | None, cleared: float | None, **fields: An
 
 FAULTS = [
     {"name": "kill", "kind": "node-kill", "at": "5s", "duration": "5s", "target": "gpu-0"},
-    {"name": "slow", "kind": "latency", "at": "8s", "duration": "4s", "target": "gpu-1",
-     "params": {"latency": "200ms"}},
-]  # fmt: skip
+    {
+        "name": "slow",
+        "kind": "latency",
+        "at": "8s",
+        "duration": "4s",
+        "target": "gpu-1",
+        "params": {"latency": "200ms"},
+    },
+]
 
 
 def scenario(
@@ -108,4 +114,3 @@ def result(
         explanation,
         status,  # type: ignore[arg-type]
     )
-
