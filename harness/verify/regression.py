@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from harness.durations import format_duration
 from harness.errors import HarnessError
 from harness.history.location import resolve_history
 from harness.history.store import BaselineRun, History
@@ -67,7 +66,7 @@ def _threshold(gate: RegressionExpectation) -> str:
 
 def _fmt(gate: RegressionExpectation, value: float) -> str:
     if gate.metric == "recovery_time":
-        return format_duration(value)
+        return f"{value:.3g}s"
     if gate.metric == "latency_p99":
         return f"{value:.1f}ms"
     if GATE_UNITS[gate.metric] == "%":

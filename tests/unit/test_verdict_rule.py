@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from faults.kinds import FAULT_KINDS
 from harness.backends import make_backend
+from harness.backends.local import LocalBackend
 from harness.events import EventLog
 from harness.journal import fault_records, read_jsonl
 from harness.plan import resolve_plan
-from harness.scenario.faults import FAULT_KINDS
 from harness.scenario.model import Scenario
 from harness.scheduler import FaultScheduler
 from harness.verify.results import ExpectationResult, FaultRecord
@@ -46,7 +47,7 @@ def one_fault_scenario(kind: str) -> Scenario:
     }
     if spec.targeted:
         fault["target"] = "gpu-0"
-    backend = "local" if "local" in spec.backends else "docker"
+    backend = "local" if spec.needs <= LocalBackend.capabilities else "docker"
     return Scenario.model_validate(
         {
             "name": "verdict",
@@ -105,6 +106,14 @@ def test_interrupted_wins_and_names_what_went_wrong_but_not_what_was_never_reach
     assert (
         reason
         == "interrupted by SIGTERM during teardown; boom; fault slow (latency) could not be applied: refused"
+    )
+
+
+def test_a_fault_left_applied_is_named_even_in_an_interrupted_run() -> None:
+    stuck = record(applied_at=1.0, cleared_at=2.0, clear_error="proxy gone")
+    assert decide_verdict([stuck], [MET], ["interrupted by SIGINT during the drill"], []) == (
+        "incomplete",
+        "interrupted by SIGINT during the drill; fault slow (latency) could not be cleared: proxy gone",
     )
 
 

@@ -1,0 +1,1 @@
+"""`chaosdrill suite`: several drills one after another, one stack each, with one JUnit file and index."""
