@@ -34,7 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from harness.load.config import LoadConfig  # noqa: E402  (needs the repo on sys.path when run as a script)
+from harness.load.observation import PRESETS, Observation  # noqa: E402
 from harness.load.process import LoadProcess  # noqa: E402
+from harness.load.request_spec import ReferenceRequest  # noqa: E402
 
 FEATURES = [
     {"name": "age", "type": "numeric", "mean": 40.0, "std": 12.0, "min": 18.0, "max": 90.0},
@@ -140,6 +142,8 @@ def run_ours(url: str, users: int, duration: float, work: Path) -> tuple[int, fl
     config = LoadConfig(
         target_url=url,
         path="/predict",
+        request=ReferenceRequest(),
+        observe=Observation(**PRESETS["reference"]),
         mode="closed",
         users=users,
         spawn_rate=1000.0,

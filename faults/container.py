@@ -1,8 +1,8 @@
 """Node faults that act on the node's whole runtime (its container, or its process locally) from outside.
 
-Each injector talks to a small control protocol rather than to Docker directly, so a backend implements
-what it can: containers do all of them (`harness/backends/docker_node_faults.py`), local processes the
-ones with a natural equivalent (`harness/backends/local_node_faults.py`: SIGSTOP/SIGCONT, kill + start,
+Each injector talks to the capabilities it needs (`faults.capabilities`) rather than to Docker directly, so a
+backend implements what it can: containers do all of them (`harness/backends/docker_node_faults.py`), local
+processes the ones with a natural equivalent (`harness/backends/local.py`: SIGSTOP/SIGCONT, kill + start,
 link disabled at the proxy).
 """
 
@@ -10,45 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-
-class PauseControl(Protocol):
-    def pause_node(self, node: str) -> dict[str, Any]: ...
-
-    def unpause_node(self, node: str) -> None: ...
+from faults.capabilities import ContainerControl, NetworkIsolation, ProcessControl
 
 
-class RestartControl(Protocol):
-    def restart_node(self, node: str) -> dict[str, Any]: ...
-
-
-class StopControl(Protocol):
-    def stop_node(self, node: str) -> dict[str, Any]: ...
-
-    def start_node(self, node: str) -> dict[str, Any]: ...
-
-
-class PartitionControl(Protocol):
-    def disconnect_node(self, node: str) -> dict[str, Any]: ...
-
-    def reconnect_node(self, node: str) -> None: ...
-
-
-class LimitControl(Protocol):
-    def limit_node(self, node: str, *, cpus: float | None, memory: int | None) -> dict[str, Any]: ...
-
-    def restore_node_limits(self, node: str) -> None: ...
-
-
-class OomControl(LimitControl, Protocol):
-    def oom_kill_node(self, node: str) -> dict[str, Any]: ...
-
-    def start_node(self, node: str) -> dict[str, Any]: ...
+class _StopStart(ContainerControl, ProcessControl, Protocol):
+    pass
 
 
 class NodePause:
     """Freeze every process of the node: it keeps its connections open and answers nothing (a hung node)."""
 
-    def __init__(self, control: PauseControl, node: str):
+    def __init__(self, control: ProcessControl, node: str):
         self.control = control
         self.node = node
         self.description = f"pause {node}"
@@ -68,7 +40,7 @@ class NodePause:
 class NodeRestart:
     """Restart the node at once; nothing to undo, the restart is the fault."""
 
-    def __init__(self, control: RestartControl, node: str):
+    def __init__(self, control: ProcessControl, node: str):
         self.control = control
         self.node = node
         self.description = f"restart {node}"
@@ -83,7 +55,7 @@ class NodeRestart:
 class NodeStop:
     """Stop the node gracefully (SIGTERM, then SIGKILL after a grace period); start it again on clear."""
 
-    def __init__(self, control: StopControl, node: str):
+    def __init__(self, control: _StopStart, node: str):
         self.control = control
         self.node = node
         self.description = f"stop {node}"
@@ -103,7 +75,7 @@ class NodeStop:
 class NodePartition:
     """Cut the node off the stack's network; a region's partition is one of these per node in it."""
 
-    def __init__(self, control: PartitionControl, node: str):
+    def __init__(self, control: NetworkIsolation, node: str):
         self.control = control
         self.node = node
         self.description = f"partition {node}"
@@ -124,7 +96,7 @@ class ResourceSqueeze:
     """Lower the node's CPU quota (`cpus`, in cores) and/or memory limit (`memory`, bytes)."""
 
     def __init__(
-        self, control: LimitControl, node: str, *, cpus: float | None = None, memory: int | None = None
+        self, control: ContainerControl, node: str, *, cpus: float | None = None, memory: int | None = None
     ):
         if cpus is None and memory is None:
             raise ValueError("a resource squeeze needs cpus or memory")
@@ -152,7 +124,7 @@ class OomKill:
     """A real kernel OOM kill of the node's main process; with `restart`, limits restored and the node
     started again when the window ends."""
 
-    def __init__(self, control: OomControl, node: str, *, restart: bool):
+    def __init__(self, control: _StopStart, node: str, *, restart: bool):
         self.control = control
         self.node = node
         self.restart = restart

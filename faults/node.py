@@ -7,23 +7,18 @@ process can make its own inference misbehave while staying up.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
+from faults.capabilities import ProcessControl
 from stack.server_faults import FaultSettings
-
-
-class NodeControl(Protocol):
-    def kill_node(self, name: str) -> dict[str, Any]: ...
-
-    def start_node(self, name: str) -> dict[str, Any]: ...
 
 
 class NodeKill:
     """SIGKILL a node; with `restart`, bring it back when the fault window ends."""
 
-    def __init__(self, control: NodeControl, node: str, *, restart: bool):
+    def __init__(self, control: ProcessControl, node: str, *, restart: bool):
         self.control = control
         self.node = node
         self.restart = restart

@@ -6,7 +6,11 @@ faults applied or no report, so a signal is *noted* instead: the wind-down compl
 incomplete and the exit code is 130. Nothing ever swallows a signal silently.
 
 `Interrupted` is a `BaseException`, like `KeyboardInterrupt`, so the `except Exception` blocks that keep a
-drill going past one failed injector cannot swallow it.
+drill going past one failed injector cannot swallow it. Python itself can: an exception raised while an
+at-fork hook runs (logging has one, run in the parent after every process spawn) or a `__del__` is printed
+as "Exception ignored" and dropped. So a signal is also remembered until the drill has acted on it:
+`check_interrupted()` at the drill's checkpoints (spawns, readiness waits, the fault timeline) raises it
+again, and leaving `raising_signals()` with one pending raises it at the latest.
 """
 
 from __future__ import annotations
@@ -28,12 +32,31 @@ class Interrupted(BaseException):
         self.signal_name = signal_name
 
 
+_pending: str | None = None
+"""The signal raised as `Interrupted` and not yet acted on (None once the raise reached the drill)."""
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
-    raise Interrupted(signal.Signals(signum).name)
+    global _pending
+    _pending = signal.Signals(signum).name
+    raise Interrupted(_pending)
+
+
+def _quiet_when_swallowed(unraisable: sys.UnraisableHookArgs) -> None:
+    """An Interrupted that Python dropped is pending and will be acted on: not worth a traceback."""
+    if not isinstance(unraisable.exc_value, Interrupted):
+        sys.__unraisablehook__(unraisable)
+
+
+def check_interrupted() -> None:
+    """Raise an interrupt whose first raise something swallowed; a no-op without one."""
+    if _pending is not None:
+        raise Interrupted(_pending)
 
 
 def raise_on_signals() -> None:
     """Installed first thing by the CLI, so a Ctrl-C during start-up (imports) is an interrupt too."""
+    sys.unraisablehook = _quiet_when_swallowed
     for sig in SIGNALS:
         signal.signal(sig, _raise_interrupted)
 
@@ -41,10 +64,16 @@ def raise_on_signals() -> None:
 @contextmanager
 def raising_signals() -> Iterator[None]:
     """Signals raise `Interrupted` inside the block; the previous handlers come back after it."""
+    global _pending
     previous = {s: signal.signal(s, _raise_interrupted) for s in SIGNALS}
+    previous_hook, sys.unraisablehook = sys.unraisablehook, _quiet_when_swallowed
+    _pending = None
     try:
         yield
+        check_interrupted()  # swallowed and never met a checkpoint: it still ends the drill
     finally:
+        _pending = None
+        sys.unraisablehook = previous_hook
         for sig, old in previous.items():
             signal.signal(sig, old)
 

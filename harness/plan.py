@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from harness.durations import format_duration
 from harness.scenario.checks import matching_replicas
-from harness.scenario.faults import UNTARGETED_SUBJECT
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.overlaps import check_overlaps
 
@@ -48,13 +47,13 @@ class Plan:
         ]
         events: list[tuple[float, str]] = []
         for fault in self.faults:
-            targets = ", ".join(fault.targets) or UNTARGETED_SUBJECT[fault.spec.kind_spec.category]
+            kind = fault.spec.fault_kind
+            targets = ", ".join(fault.targets) or kind.subject or ""
             params = ", ".join(f"{k}={v}" for k, v in fault.spec.params.items())
             detail = f" ({params})" if params else ""
             events.append((fault.start, f"inject {fault.spec.name}: {fault.spec.kind} on {targets}{detail}"))
             if fault.end is not None:
-                undo = f"restart {targets}" if fault.spec.kind == "node-kill" else "clear"
-                events.append((fault.end, f"{undo} ({fault.spec.name})"))
+                events.append((fault.end, f"{kind.undo_words(targets)} ({fault.spec.name})"))
         events.sort(key=lambda item: item[0])
         lines += [f"  {format_duration(t) if t else '0s':>8}  {text}" for t, text in events]
         lines.append(f"  {format_duration(load.duration):>8}  load stops; remaining faults are cleared")

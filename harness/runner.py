@@ -15,6 +15,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faults.capabilities import StateProbe
+from faults.kinds.data_drift import DataDriftParams
 from harness.backends import make_backend
 from harness.conclude import conclude
 from harness.errors import HarnessError
@@ -30,7 +32,6 @@ from harness.run_dir import prepare_run_dir
 from harness.run_identity import RunIdentity
 from harness.run_registry import RegisteredRun, registered
 from harness.scenario import Scenario
-from harness.scenario.faults import DataDriftParams
 from harness.scheduler import FaultScheduler
 from harness.stack_monitor import watch_stack_state
 from harness.verify.results import RunSummary
@@ -84,7 +85,7 @@ class _Drill:
         self.backend = make_backend(scenario, run_dir, identity)
         self.scheduler = FaultScheduler(plan, self.backend, self.events)
         self.load: LoadProcess | None = None
-        watch_stack_state(self.events, self.scenario.stack.compose is None, run_dir)
+        watch_stack_state(self.events, StateProbe in self.backend.capabilities, run_dir)
         self.phase = "during start-up"
         """What the run does now, for an interruption's words ("interrupted by SIGINT during teardown")."""
 
@@ -167,7 +168,10 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
     drifts = [_drift_window(f, start_at) for f in plan.faults if f.spec.kind == "data-drift"]
     return LoadConfig(
         target_url=target_url,
-        path=load.path,
+        path=load.target_path(),
+        request=load.request,
+        observe=load.observation(),
+        locustfile=str(load.locustfile) if load.locustfile else None,
         mode=load.mode,
         users=load.users,
         spawn_rate=load.spawn_rate,

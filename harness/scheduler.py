@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from faults.base import Fault
+from faults.injector import Injector
 from harness.backends.base import StackControl
 from harness.events import EventLog
 from harness.injection import build_injectors
+from harness.interrupts import check_interrupted
 from harness.plan import Plan, PlannedFault
 from harness.verify.results import FaultRecord
 
@@ -53,7 +54,7 @@ class FaultScheduler:
             )
             for f in plan.faults
         }  # fmt: skip
-        self._active: dict[str, list[Fault]] = {}
+        self._active: dict[str, list[Injector]] = {}
         self.doing = ""
         """The apply or clear in progress ("applying fault slow-link"); left set if an interrupt cuts it."""
 
@@ -83,7 +84,7 @@ class FaultScheduler:
         name = fault.spec.name
         record = self.records[name]
         self.doing = f"while applying fault {name}"
-        injectors: list[Fault] = []
+        injectors: list[Injector] = []
         try:
             injectors = build_injectors(fault, self.stack)
             details = []
@@ -131,6 +132,7 @@ class FaultScheduler:
 
     def _sleep_until(self, when: float, keep_going: Callable[[], bool]) -> bool:
         while (remaining := when - self.clock.time()) > 0:
+            check_interrupted()
             if not keep_going():
                 return False
             self.clock.sleep(min(_TICK_S, remaining))

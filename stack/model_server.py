@@ -2,7 +2,8 @@
 
 Inference has a realistic base latency (an asyncio sleep standing in for accelerator time, so replicas
 do not compete for the CPU the harness needs), multiplied by the slowdown fault and the version's own
-latency factor.
+latency factor. For its first `warmup` seconds a replica is cold, like one still loading its model: /readyz
+answers 503 and predictions are `warmup_slowdown` times slower (a cold start, see faults/kinds/cold_start.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class ServerSettings:
     accelerator: str = "gpu"
     region: str = "east"
     warmup: float = 0.0
+    warmup_slowdown: float = 1.0
+    """Latency factor while warming up."""
     admin_token: str | None = None
     max_body_bytes: int = 1_048_576
     max_rows: int = 1024
@@ -97,7 +100,10 @@ class ModelServer:
         if faults.error_rate and random.random() < faults.error_rate:
             self.errors.inc(labels={"cause": "injected"})
             return error_response(faults.error_status, faults.error_message, self._headers())
-        await asyncio.sleep(self.settings.base_latency_ms / 1000 * faults.slowdown * model.latency_factor)
+        cold = 1.0 if self.is_warm() else self.settings.warmup_slowdown
+        await asyncio.sleep(
+            self.settings.base_latency_ms / 1000 * faults.slowdown * model.latency_factor * cold
+        )
         if model.error_rate and random.random() < model.error_rate:
             self.errors.inc(labels={"cause": "model"})
             return error_response(500, f"model {model.name}: inference produced NaN logits", self._headers())

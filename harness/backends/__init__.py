@@ -1,28 +1,35 @@
 """Stack backends: how the serving stack under test is started, reached, broken and torn down.
 
-Every backend offers the same interface (see `harness.injection.StackControl` plus `start`, `stop`,
-`pids`, `gateway_url`), so the runner, the scheduler and the injectors never ask which one they drive.
+Every backend offers the same small interface (`harness.backends.base.StackBackend`) plus the capabilities
+its class declares (`harness.backend_offers`), so the runner, the scheduler and the fault kinds never ask
+which one they drive. Backend modules are imported only when used: validation reads what they offer from
+`harness.backend_offers` without them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from harness.backend_offers import COMPOSE, DOCKER, backend_offer
 from harness.backends.base import StackBackend
-from harness.backends.local import LocalBackend
-from harness.run_identity import RunIdentity
-from harness.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from harness.run_identity import RunIdentity
+    from harness.scenario.model import Scenario
 
 
 def make_backend(scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None) -> StackBackend:
-    """The backend `stack.backend` names (a compose file means the user's own stack); docker backends are
-    imported only when used (they talk to the engine)."""
-    if scenario.stack.compose is not None:
+    """The backend `stack.backend` names (a compose file means the user's own stack)."""
+    offer = backend_offer(scenario.stack.backend, compose=scenario.stack.compose is not None)
+    if offer is COMPOSE:
         from harness.backends.compose_backend import ComposeBackend
 
         return ComposeBackend(scenario, run_dir, identity)
-    if scenario.stack.backend == "docker":
+    if offer is DOCKER:
         from harness.backends.docker_backend import DockerBackend
 
         return DockerBackend(scenario, run_dir, identity)
+    from harness.backends.local import LocalBackend
+
     return LocalBackend(scenario, run_dir, identity)

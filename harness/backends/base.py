@@ -1,39 +1,31 @@
-"""The interface every stack backend offers, so nothing above the backends asks which one it drives."""
+"""The interface every stack backend offers, so nothing above the backends asks which one it drives.
+
+The core is small on purpose: a backend starts and stops a stack and says where its load goes. What faults
+can be done to the stack is declared separately, as capabilities (`faults.capabilities`) that the backend
+class takes from its entry in `harness.backend_offers` and implements as methods: the reference stack's
+admin hooks and fault proxy are capabilities among others, which a user's own stack does not offer.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from toxiproxy.proxy import Proxy
+from faults.capabilities import Capability
 
 
 class StackControl(Protocol):
-    """What fault injectors need from a running stack."""
+    """What every running stack offers fault injectors and the runner."""
 
-    admin_token: str
+    capabilities: ClassVar[frozenset[Capability]]
+    """What fault kinds may ask of it (`harness.backend_offers`)."""
     gateway_url: str
-
-    def link_proxy(self, node: str) -> Proxy:
-        """The fault-proxy link between the gateway and `node`."""
-        ...
-
-    def node_admin_url(self, node: str) -> str:
-        """Where the harness reaches `node`'s admin fault hook directly (not through the proxy)."""
-        ...
-
-    def kill_node(self, node: str) -> dict[str, Any]: ...
-
-    def start_node(self, node: str) -> dict[str, Any]: ...
-
-    def node_faults(self) -> Any:
-        """The backend's control for pause/restart/stop/partition/squeeze/OOM (see faults/container.py)."""
-        ...
+    """Where the load goes."""
 
 
 class StackBackend(StackControl, Protocol):
     """A backend's lifecycle on top of the controls; `stop` never raises (it runs on every exit path)."""
 
-    name: str
+    name: ClassVar[str]
 
     def start(self) -> None: ...
 

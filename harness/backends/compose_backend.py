@@ -1,8 +1,8 @@
 """A user's own stack from their compose file: started, broken at the container level, torn down.
 
 The harness knows only what the scenario says (which service is the entrypoint, on which port, answering
-which readiness path) and what compose reports; nodes are the file's services. So only container faults
-and load-side faults apply (validation enforces it), and `link_proxy`/`node_admin_url` do not exist here.
+which readiness path) and what compose reports; nodes are the file's services. So it offers container
+faults only (its declared capabilities); load-side faults need nothing of a stack and apply too.
 Images must already be in the local engine: nothing is ever pulled or built.
 """
 
@@ -17,8 +17,8 @@ import docker
 import yaml
 from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
-from toxiproxy.proxy import Proxy
 
+from harness.backend_offers import COMPOSE
 from harness.backends.compose_cli import ComposeProject, compose_command
 from harness.backends.compose_override import HOST, compose_override
 from harness.backends.docker_cleanup import remove_labelled
@@ -40,10 +40,12 @@ _STOP_GRACE_S = "2"
 _LOG_LINES = 5
 
 
-class ComposeBackend:
-    name = "docker"
+class ComposeBackend(DockerNodeFaults):
+    name = COMPOSE.name
+    capabilities = COMPOSE.capabilities
 
     def __init__(self, scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None):
+        super().__init__()
         if scenario.stack.compose is None:
             raise HarnessError("the compose backend needs stack.compose")
         self.compose: ComposeSpec = scenario.stack.compose
@@ -51,7 +53,6 @@ class ComposeBackend:
         self.allow_remote = scenario.safety.allow_remote
         self.run_dir = run_dir
         self.logs = run_dir / "logs"
-        self.admin_token = ""
         identity = identity or RunIdentity.new()
         self.run_id = identity.run_id
         """Lower-case hex: survives compose's project-name rules and keeps container names short."""
@@ -103,13 +104,7 @@ class ComposeBackend:
             return {}
         return {_replica_name(c): c.short_id for c in self._containers()}
 
-    # --- what fault injectors use ----------------------------------------------------------------------
-
-    def link_proxy(self, node: str) -> Proxy:
-        raise HarnessError(f"{node}: a compose stack has no fault proxy; only container faults apply")
-
-    def node_admin_url(self, node: str) -> str:
-        raise HarnessError(f"{node}: a compose stack has no admin fault hook; only container faults apply")
+    # --- capabilities: what fault kinds use (container faults: `DockerNodeFaults`) ----------------------
 
     def kill_node(self, node: str) -> dict[str, Any]:
         """SIGKILL the service's container and leave it exited, as a host that lost power leaves it; what
@@ -129,9 +124,6 @@ class ComposeBackend:
         else:
             container.start()
         return {"node": node, "container": container.short_id}
-
-    def node_faults(self) -> DockerNodeFaults:
-        return DockerNodeFaults(self)
 
     def container(self, node: str) -> Container:
         """The service's first container (compose numbers replicas from 1)."""

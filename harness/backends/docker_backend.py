@@ -14,8 +14,9 @@ import json
 import secrets
 import tarfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import docker
 from docker.errors import APIError, DockerException, NotFound
@@ -24,18 +25,17 @@ from docker.models.networks import Network
 from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
+from harness.backend_offers import DOCKER
 from harness.backends.docker_cleanup import remove_labelled
 from harness.backends.docker_client import docker_client, log_tail, run_labels
 from harness.backends.docker_images import require_stack_image
+from harness.backends.docker_node_faults import DockerNodeFaults
 from harness.backends.processes import free_port, requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import NodeSpec, gateway_config, reference_nodes
 from harness.errors import HarnessError, InputError
 from harness.run_identity import RunIdentity
 from harness.scenario.model import Scenario
-
-if TYPE_CHECKING:
-    from harness.backends.docker_node_faults import DockerNodeFaults
 
 HOST = "127.0.0.1"
 MODEL_PORT = 8000
@@ -48,10 +48,12 @@ TOKEN_FILE = f"{CONFIG_DIR}/admin-token"
 _LOG_LINES = 5
 
 
-class DockerBackend:
-    name = "docker"
+class DockerBackend(DockerNodeFaults):
+    name = DOCKER.name
+    capabilities = DOCKER.capabilities
 
     def __init__(self, scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None):
+        super().__init__()
         self.scenario = scenario
         self.stack = scenario.stack
         self.run_dir = run_dir
@@ -109,7 +111,7 @@ class DockerBackend:
         containers = self._client.containers.list(all=True, filters={"label": self._run_label()})
         return {c.labels.get("chaosdrill.role", c.name): c.short_id for c in containers}
 
-    # --- what fault injectors use ----------------------------------------------------------------------
+    # --- capabilities: what fault kinds use (container faults: `DockerNodeFaults`) ----------------------
 
     def link_proxy(self, node: str) -> Proxy:
         return self.proxies[node]
@@ -125,11 +127,6 @@ class DockerBackend:
         container.remove(force=True)
         return {"node": node, "container": container.short_id, "signal": "SIGKILL"}
 
-    def node_faults(self) -> DockerNodeFaults:
-        from harness.backends.docker_node_faults import DockerNodeFaults
-
-        return DockerNodeFaults(self)
-
     def start_node(self, node: str) -> dict[str, Any]:
         """Start the node's stopped container, or a new one under the same name and admin port (a
         rescheduled pod keeps its service address); does not wait for readiness, as a real restart doesn't."""
@@ -140,6 +137,14 @@ class DockerBackend:
         else:
             container.start()
         return {"node": node, "container": container.short_id}
+
+    def start_model_server(self, node: str, settings: Mapping[str, object]) -> dict[str, Any]:
+        """A new container for the node, whatever container it had removed, its model server started with
+        `settings`; same name and admin port, no wait for readiness (like `start_node`)."""
+        with contextlib.suppress(NotFound):
+            self.container(node).remove(force=True)
+        container = self._run_node(node, settings)
+        return {"node": node, "container": container.short_id, "settings": dict(settings)}
 
     def container(self, node: str) -> Container:
         return self.client.containers.get(self.container_name(node))
@@ -175,8 +180,8 @@ class DockerBackend:
         self._wait_ready("toxiproxy", f"{self.toxiproxy_url}/version", deadline)
         Toxiproxy().update_api_consumer(HOST, port)
 
-    def _run_node(self, node: str) -> Container:
-        argv = [*self.nodes[node].model_server_argv(host="0.0.0.0"), "--admin-token-file", TOKEN_FILE]
+    def _run_node(self, node: str, settings: Mapping[str, object] | None = None) -> Container:
+        argv = [*self.nodes[node].model_server_argv("0.0.0.0", settings), "--admin-token-file", TOKEN_FILE]
         # A fixed host port: the engine would pick a new ephemeral one on every restart of the container.
         host_port = self._node_host_ports.setdefault(node, free_port())
         container = self._create(node, ["python", *argv[1:]], {MODEL_PORT: host_port})

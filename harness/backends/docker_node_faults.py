@@ -1,6 +1,7 @@
-"""Container-level node faults for the docker backends: the controls `faults/container.py` drives.
+"""Container-level node faults for the docker backends: `ProcessControl` (bar kill and start),
+`NetworkIsolation` and `ContainerControl` (faults/capabilities.py) done to containers.
 
-One class serves the reference stack in containers and a user's compose stack alike: all it needs from a
+One mix-in serves the reference stack in containers and a user's compose stack alike: all it needs from a
 backend is the node's container and a way to start the node again (`ContainerNodes`). A partition
 remembers each network the container was on with its DNS aliases (a compose service is found by its
 service name, which is an alias), so reconnecting restores exactly what was cut.
@@ -41,15 +42,16 @@ class ContainerNodes(Protocol):
         ...
 
 
-class DockerNodeFaults:
-    def __init__(self, backend: ContainerNodes):
-        self.backend = backend
+class DockerNodeFaults(ContainerNodes):
+    """Mixed into a backend that has `container` and `start_node`; call its `__init__` from the backend's."""
+
+    def __init__(self) -> None:
         self._saved_limits: dict[str, dict[str, int]] = {}
         self._cut_from: dict[str, dict[str, list[str]]] = {}
         """node → {network name: aliases} it was disconnected from."""
 
     def pause_node(self, node: str) -> dict[str, Any]:
-        container = self.backend.container(node)
+        container = self.container(node)
         container.pause()
         return {"node": node, "container": container.short_id, "state": "paused"}
 
@@ -59,22 +61,19 @@ class DockerNodeFaults:
             container.unpause()
 
     def restart_node(self, node: str) -> dict[str, Any]:
-        container = self.backend.container(node)
+        container = self.container(node)
         container.restart(timeout=_STOP_GRACE_S)
         return {"node": node, "container": container.short_id}
 
     def stop_node(self, node: str) -> dict[str, Any]:
-        container = self.backend.container(node)
+        container = self.container(node)
         container.stop(timeout=_STOP_GRACE_S)
         container.reload()
         exit_code = container.attrs["State"]["ExitCode"]
         return {"node": node, "container": container.short_id, "exit_code": exit_code}
 
-    def start_node(self, node: str) -> dict[str, Any]:
-        return self.backend.start_node(node)
-
     def disconnect_node(self, node: str) -> dict[str, Any]:
-        container = self.backend.container(node)
+        container = self.container(node)
         endpoints = container.attrs["NetworkSettings"]["Networks"]
         cut = self._cut_from.setdefault(node, {})
         for name, endpoint in endpoints.items():
@@ -93,7 +92,7 @@ class DockerNodeFaults:
                 container.client.networks.get(name).connect(container, aliases=aliases or None)
 
     def limit_node(self, node: str, *, cpus: float | None, memory: int | None) -> dict[str, Any]:
-        container = self.backend.container(node)
+        container = self.container(node)
         self._remember_limits(node, container)
         changes: dict[str, int] = {}
         if cpus is not None:
@@ -120,7 +119,7 @@ class DockerNodeFaults:
     def oom_kill_node(self, node: str) -> dict[str, Any]:
         """A memory limit just above current use, then a hog inside the container: the kernel OOM-kills the
         main process and the engine records OOMKilled, exactly as for a model that outgrew its memory."""
-        container = self.backend.container(node)
+        container = self.container(node)
         usage = container.stats(stream=False, one_shot=True)["memory_stats"]["usage"]
         self.limit_node(node, cpus=None, memory=usage + _OOM_HEADROOM)
         container.exec_run(["sh", "-c", _MEMORY_HOG], detach=True)
@@ -146,6 +145,6 @@ class DockerNodeFaults:
     def _existing(self, node: str) -> Container | None:
         """The node's container, or None once it is gone (killed meanwhile): clears must then do nothing."""
         try:
-            return self.backend.container(node)
+            return self.container(node)
         except (NotFound, APIError):
             return None

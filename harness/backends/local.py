@@ -2,23 +2,32 @@
 
 Start order follows the data path backwards (proxy, replicas, links, gateway) so the gateway's first health
 checks already find its replicas; teardown goes the other way and always runs to the end.
+
+Node faults with a natural local-process equivalent are offered: pause is SIGSTOP/SIGCONT of the model
+server's process group (it runs in its own session), a restart is SIGKILL then start on the same port, a
+partition disables the node's link at the fault proxy, the only path between the gateway and the node.
+CPU/memory squeezes, graceful stops and OOM kills need a container runtime (`ContainerControl`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
+import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
+from harness.backend_offers import LOCAL
 from harness.backends.processes import ManagedProcess, free_port, requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import (
@@ -32,14 +41,12 @@ from harness.errors import HarnessError
 from harness.run_identity import RunIdentity, proxy_name
 from harness.scenario.model import Scenario
 
-if TYPE_CHECKING:
-    from harness.backends.local_node_faults import LocalNodeFaults
-
 HOST = "127.0.0.1"
 
 
 class LocalBackend:
-    name = "local"
+    name = LOCAL.name
+    capabilities = LOCAL.capabilities
 
     def __init__(self, scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None):
         self.scenario = scenario
@@ -95,7 +102,7 @@ class LocalBackend:
     def pids(self) -> dict[str, int]:
         return {name: p.pid for name, p in self.processes.items() if p.pid is not None}
 
-    # --- what fault injectors use ----------------------------------------------------------------------
+    # --- capabilities: what fault kinds use -----------------------------------------------------------
 
     def link_proxy(self, node: str) -> Proxy:
         return self.proxies[node]
@@ -109,15 +116,37 @@ class LocalBackend:
         process.kill()
         return {"node": node, "pid": pid, "signal": "SIGKILL"}
 
-    def node_faults(self) -> LocalNodeFaults:
-        from harness.backends.local_node_faults import LocalNodeFaults
-
-        return LocalNodeFaults(self)
-
     def start_node(self, node: str) -> dict[str, Any]:
         """Restart on the same port, as a rescheduled pod keeps its service address."""
-        self._spawn_node(self.nodes[node])
-        return {"node": node, "pid": self.processes[node].pid}
+        return self.start_model_server(node, {})
+
+    def start_model_server(self, node: str, settings: Mapping[str, object]) -> dict[str, Any]:
+        self._spawn_node(self.nodes[node], settings)
+        started = {"node": node, "pid": self.processes[node].pid}
+        return {**started, "settings": dict(settings)} if settings else started
+
+    def restart_node(self, node: str) -> dict[str, Any]:
+        killed = self.kill_node(node)
+        started = self.start_node(node)
+        return {"node": node, "killed_pid": killed["pid"], "pid": started["pid"]}
+
+    def pause_node(self, node: str) -> dict[str, Any]:
+        pid = self._pid(node)
+        os.killpg(pid, signal.SIGSTOP)
+        return {"node": node, "pid": pid, "signal": "SIGSTOP"}
+
+    def unpause_node(self, node: str) -> None:
+        process = self.processes[node]
+        if process.alive and process.pid is not None:
+            os.killpg(process.pid, signal.SIGCONT)
+
+    def disconnect_node(self, node: str) -> dict[str, Any]:
+        proxy = self.link_proxy(node)
+        proxy.disable()
+        return {"node": node, "link": proxy.name, "enabled": False}
+
+    def reconnect_node(self, node: str) -> None:
+        self.link_proxy(node).enable()
 
     # --- internals -------------------------------------------------------------------------------------
 
@@ -144,8 +173,15 @@ class LocalBackend:
         self.proxies[node.name] = proxy
         node.link_url = f"http://{proxy.listen}"
 
-    def _spawn_node(self, node: NodeSpec) -> None:
-        self._spawn(node.name, node.model_server_argv(), {MODEL_SERVER_TOKEN_ENV: self.admin_token})
+    def _spawn_node(self, node: NodeSpec, settings: Mapping[str, object] | None = None) -> None:
+        argv = node.model_server_argv(settings=settings)
+        self._spawn(node.name, argv, {MODEL_SERVER_TOKEN_ENV: self.admin_token})
+
+    def _pid(self, node: str) -> int:
+        pid = self.processes[node].pid
+        if pid is None:
+            raise KeyError(f"{node} has no running process")
+        return pid
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         process = ManagedProcess(name, argv, self.logs / f"{name}.log", env)

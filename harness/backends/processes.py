@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import HarnessError, InputError
+from harness.interrupts import check_interrupted
 
 _PR_SET_PDEATHSIG = 1
 # Resolved before any fork: the child between fork and exec must not take locks (dlopen would).
@@ -49,6 +50,7 @@ class ManagedProcess:
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
+        check_interrupted()  # a Ctrl-C during the spawn lands in an at-fork hook, which swallows it
 
     @property
     def pid(self) -> int | None:

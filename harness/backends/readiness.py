@@ -12,6 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from harness.errors import HarnessError
+from harness.interrupts import check_interrupted
 
 _EXCERPT_CHARS = 120
 _RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -39,6 +40,7 @@ def wait_until_ready(
     """
     last = "no answer"
     while True:
+        check_interrupted()
         fail_fast()
         try:
             status, answer = _probe(url)

@@ -8,6 +8,7 @@ proxy, so that every gateway-to-replica link can be broken on demand.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +33,17 @@ class NodeSpec:
     """Where the gateway reaches it: through the fault proxy."""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def model_server_argv(self, host: str = "127.0.0.1") -> list[str]:
-        """No admin token: any local user can read a command line (see `MODEL_SERVER_TOKEN_ENV`)."""
+    def model_server_argv(
+        self, host: str = "127.0.0.1", settings: Mapping[str, object] | None = None
+    ) -> list[str]:
+        """No admin token: any local user can read a command line (see `MODEL_SERVER_TOKEN_ENV`).
+        `settings`: other `stack.model_server` settings by name (`{"warmup": 5.0}` → `--warmup 5.0`)."""
+        flags = {f"--{key.replace('_', '-')}": str(value) for key, value in (settings or {}).items()}
         return [
             sys.executable, "-m", "stack.model_server",
             "--host", host, "--port", str(self.port), "--name", self.name,
             "--version", self.version, "--accelerator", self.labels.get("accelerator", "cpu"),
-            "--region", self.labels.get("region", "east"),
+            "--region", self.labels.get("region", "east"), *(word for flag in flags.items() for word in flag),
         ]  # fmt: skip
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.load.drift import DriftWindow
+from harness.load.observation import Observation
+from harness.load.request_spec import RequestSpec
 
 
 class LoadConfig(BaseModel):
@@ -21,6 +23,10 @@ class LoadConfig(BaseModel):
 
     target_url: str
     path: str
+    request: RequestSpec
+    """The protocol the bodies are encoded in, with its method and extra headers."""
+    observe: Observation
+    """Where each answer's replica, version, attempts, degraded flag and prediction are read."""
     mode: Literal["closed", "open"]
     users: int | None = Field(default=None, gt=0)
     spawn_rate: float = Field(gt=0)
@@ -42,6 +48,8 @@ class LoadConfig(BaseModel):
     replay: str | None = None
     """CSV or Parquet file whose rows are replayed round-robin instead of drawing from `features`;
     `features` still names the columns sent and is the baseline drift is measured against."""
+    locustfile: str | None = None
+    """The scenario's own Locust user classes, sending instead of chaosdrill's users (closed model)."""
 
     @model_validator(mode="after")
     def _mode_has_its_parameter(self) -> Self:
@@ -57,4 +65,11 @@ class LoadConfig(BaseModel):
         """A drift on a feature the schema lacks, or of the wrong type, would silently change nothing."""
         for drift in self.drifts:
             drift.check_features(self.features)
+        return self
+
+    @model_validator(mode="after")
+    def _locustfile_sends_alone(self) -> Self:
+        """A locustfile's users pace and build their own requests: no schedule or drift reaches them."""
+        if self.locustfile is not None and (self.mode == "open" or self.drifts):
+            raise ValueError("a locustfile's users run the closed model, without data drift")
         return self

@@ -10,7 +10,15 @@ import csv
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
+
+
+class Stream(Protocol):
+    """What the worker's flush ticker and shutdown need of each file it writes while the load runs."""
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class CsvStream:

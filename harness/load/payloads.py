@@ -1,5 +1,7 @@
 """Deterministic request bodies drawn from a scenario's feature schema (or replayed from a file).
 
+Rows are drifted, then encoded in the request's protocol (harness/load/bodies.py).
+
 Rows are drawn in vectorised chunks, so that generating payloads costs the load worker next to nothing per
 request (the worker's CPU is the measuring instrument). The same seed (and the same send times, when the
 data drifts) always yields the same sequence of bodies, which makes drills reproducible.
@@ -7,7 +9,6 @@ data drifts) always yields the same sequence of bodies, which makes drills repro
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.load.bodies import BodyEncoder, reference_body
 from harness.load.drift import DriftWindow
 from harness.load.drift_rows import RowDrifter
 
@@ -116,8 +118,9 @@ class Payload:
 
 
 class PayloadGenerator:
-    """Yields `{"instances": [...]}` bodies, one per request, drawn from a seeded numpy Generator or
-    replayed round-robin from a file's rows, with drift windows applied at each request's send time.
+    """Yields bodies (by default the reference stack's `{"instances": [...]}`), one per request, drawn
+    from a seeded numpy Generator or replayed round-robin from a file's rows, with drift windows applied
+    at each request's send time before `encoder` turns the rows into the body.
 
     Baseline rows are prepared in chunks (vectorised draws); drift is applied per request, so a chunk
     prepared before a window opened still drifts from the first request sent inside it.
@@ -131,6 +134,7 @@ class PayloadGenerator:
         chunk_requests: int = 64,
         drifts: Sequence[DriftWindow] = (),
         replay: Sequence[tuple[Any, ...]] | None = None,
+        encoder: BodyEncoder = reference_body,
     ) -> None:
         check_schema(features)
         if replay is not None and not replay:
@@ -143,6 +147,7 @@ class PayloadGenerator:
         self._replay = replay
         self._replay_next = 0
         self._drifter = RowDrifter(self.features, drifts, seed) if drifts else None
+        self._encode = encoder
         self._rows: list[tuple[Any, ...]] = []
         self._draws: list[list[float]] = []
         self._next = 0
@@ -158,7 +163,7 @@ class PayloadGenerator:
         instances = [dict(zip(self.names, row, strict=True)) for row in rows]
         if self._drifter is not None and self._drifter.apply(instances, self._draws[start:stop], t):
             rows = [tuple(instance.get(name) for name in self.names) for instance in instances]
-        return Payload(json.dumps({"instances": instances}, separators=(",", ":")).encode(), rows)
+        return Payload(self._encode(instances), rows)
 
     def next_body(self) -> bytes:
         """The JSON body for the next request, sent now."""

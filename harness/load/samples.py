@@ -1,7 +1,8 @@
 """The per-request sample file: one CSV row per request, streamed to disk while the load runs.
 
 Locust's own statistics are bucketed and windowed; recovery-time analysis needs every request with its
-exact times, status and the gateway's headers, and it needs them even if the worker is killed.
+exact times, status and what each answer said about itself (replica, model version, attempts, degraded,
+prediction: see harness/load/observation.py), and it needs them even if the worker is killed.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ SAMPLE_COLUMNS: tuple[str, ...] = (
     "attempts",
     "degraded",
     "late",
+    "prediction",
 )
 
-_TEXT_COLUMNS = ("error", "replica", "version")
+_TEXT_COLUMNS = ("error", "replica", "version", "prediction")
+_ADDED_COLUMNS = {"prediction": ""}
+"""Columns later versions added, with the value a sample file written before them reads as (absent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +47,17 @@ class Sample:
     ok: int
     error: str
     replica: str
+    """Which replica answered ("" when the answer did not say)."""
     version: str
+    """Which model version answered ("" when the answer did not say)."""
     attempts: int
-    """Upstream attempts from the gateway's X-Attempts header; -1 when the response had none."""
+    """Upstream attempts the answer reported (the reference gateway's X-Attempts); -1 when it did not."""
     degraded: int
-    """1 when the gateway's X-Degraded header said the fallback model answered, 0 when it said not, -1 when
-    the response had no such header."""
+    """1 when the answer said the fallback model answered (X-Degraded: true), 0 when it said not, -1 when
+    it did not say."""
     late: int
+    prediction: str = ""
+    """What the model predicted, as JSON text ("" when not read or not in the answer)."""
 
 
 class SampleWriter(CsvStream):
@@ -86,6 +94,9 @@ def read_samples(path: Path) -> pd.DataFrame:
         dtype={column: _dtype(column) for column in SAMPLE_COLUMNS},
         keep_default_na=False,
     )
+    for column, absent in _ADDED_COLUMNS.items():
+        if column not in frame:
+            frame[column] = absent
     return frame[list(SAMPLE_COLUMNS)]
 
 

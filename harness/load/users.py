@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import math
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import gevent
-from geventhttpclient.header import Headers
 from geventhttpclient.response import HTTPConnectionClosed
 from locust import FastHttpUser, constant, task
 from locust.contrib.fasthttp import FastHttpSession, FastResponse
 from locust.exception import StopUser
 
 from harness.load.config import LoadConfig
+from harness.load.error_samples import ErrorSampler
 from harness.load.features_log import FeatureLog
+from harness.load.observation import AnswerReader
 from harness.load.payloads import PayloadGenerator
 from harness.load.samples import Sample, SampleWriter
-
-_JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
 def classify_exception(error: BaseException | None) -> str:
@@ -42,7 +41,7 @@ def classify_exception(error: BaseException | None) -> str:
     return "other"
 
 
-def _error_class(status: int, error: BaseException | None) -> str:
+def error_class(status: int, error: BaseException | None) -> str:
     if 200 <= status < 300:
         return ""
     if 500 <= status < 600:
@@ -52,52 +51,70 @@ def _error_class(status: int, error: BaseException | None) -> str:
     return classify_exception(error) if status == 0 else "other"
 
 
-def _header(headers: Headers | None, name: str) -> str:
-    """A response header as text, "" when absent (no response at all, or the gateway did not set it)."""
-    value = headers.get(name) if headers is not None else None
-    if isinstance(value, list):  # repeated header: the last one wins, as with most proxies
-        value = value[-1]
-    return value or ""
+class AnswerLog:
+    """Records one answer: its sample (with the signals the observation mapping reads from it) and, for a
+    failure, its error sample. Shared by chaosdrill's own users and a scenario's locustfile."""
 
+    def __init__(self, writer: SampleWriter, reader: AnswerReader, errors: ErrorSampler) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._errors = errors
+        self.completed = 0
 
-NO_HEADER = -1
-"""`attempts` or `degraded` of a response without a (valid) X-Attempts / X-Degraded header: unknown, unlike
-a gateway's honest 0 (it answered from its fallback without trying any replica; it answered normally)."""
-
-
-def _attempts(value: str) -> int:
-    try:
-        return int(value) if value else NO_HEADER
-    except ValueError:
-        return NO_HEADER
-
-
-def _degraded(value: str) -> int:
-    return {"true": 1, "false": 0}.get(value.strip().lower(), NO_HEADER)
+    def record(
+        self,
+        timing: tuple[float, float, float],
+        status: int,
+        failure: str,
+        response: FastResponse | Any,
+        exception: BaseException | None,
+        late: int = 0,
+    ) -> None:
+        """`timing`: (intended send time, actual send time, latency in ms); `failure`: the error class,
+        "" for a success."""
+        t_intended, t_start, latency_ms = timing
+        wanted = failure or self._reader.reads_body  # the body is read only when it is looked at
+        body = getattr(response, "content", None) if wanted and response is not None else None
+        replica, version, attempts, degraded, prediction = self._reader.read(
+            getattr(response, "headers", None), body
+        )
+        if failure:
+            detail = body if status else f"{type(exception).__name__}: {exception}".encode()
+            self._errors.add(status, failure, detail or b"", t_start)
+        self.completed += 1
+        self._writer.write(
+            Sample(t_intended, t_start, latency_ms, status, int(not failure), failure, replica, version,
+                   attempts, degraded, late, prediction)
+        )  # fmt: skip
 
 
 class RequestRecorder:
-    """Sends one request per call and writes its sample; keeps the counts that go into load.json."""
+    """Sends one request per call and records its answer; keeps the counts that go into load.json."""
 
     def __init__(
         self,
         config: LoadConfig,
         payloads: PayloadGenerator,
-        writer: SampleWriter,
+        answers: AnswerLog,
         features_log: FeatureLog | None,
     ) -> None:
         self._path = config.path
+        self._method = config.request.method
+        self._headers = config.request.send_headers()
         self._late_tolerance_s = config.late_tolerance_s
         self._payloads = payloads
-        self._writer = writer
+        self._answers = answers
         self._features_log = features_log
         self.sent = 0
-        self.completed = 0
         self.late = 0
         self.in_flight = 0
 
+    @property
+    def completed(self) -> int:
+        return self._answers.completed
+
     def send(self, client: FastHttpSession, t_intended: float | None) -> None:
-        """POST one body; `t_intended` is None in the closed model (latency then counts from the send).
+        """Send one body; `t_intended` is None in the closed model (latency then counts from the send).
 
         The body is drifted by the intended time, and its rows are logged before the request goes out, so
         features.csv holds every instance sent even if the worker dies with requests in flight.
@@ -111,31 +128,17 @@ class RequestRecorder:
         self.in_flight += 1
         try:
             response: FastResponse = client.request(
-                "POST", self._path, data=payload.body, headers=_JSON_HEADERS
+                self._method, self._path, data=payload.body, headers=self._headers
             )
         finally:
             self.in_flight -= 1
         t_done = time.time()
-        self.completed += 1
         late = int(t_start - origin > self._late_tolerance_s)
         self.late += late
         status = int(response.status_code or 0)
-        headers = response.headers
-        self._writer.write(
-            Sample(
-                t_intended=origin,
-                t_start=t_start,
-                latency_ms=(t_done - origin) * 1000.0,
-                status=status,
-                ok=int(200 <= status < 300),
-                error=_error_class(status, getattr(response, "error", None)),
-                replica=_header(headers, "X-Served-By"),
-                version=_header(headers, "X-Model-Version"),
-                attempts=_attempts(_header(headers, "X-Attempts")),
-                degraded=_degraded(_header(headers, "X-Degraded")),
-                late=late,
-            )
-        )
+        error = getattr(response, "error", None)
+        timing = (origin, t_start, (t_done - origin) * 1000.0)
+        self._answers.record(timing, status, error_class(status, error), response, error, late)
 
 
 class OpenLoopSchedule:

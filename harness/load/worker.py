@@ -20,14 +20,18 @@ from locust.env import Environment
 from locust.log import setup_logging
 
 from harness.errors import HarnessError
+from harness.load.bodies import body_encoder
 from harness.load.config import LoadConfig
-from harness.load.csvstream import CsvStream
+from harness.load.csvstream import Stream
+from harness.load.error_samples import ErrorSampler
 from harness.load.features_log import FeatureLog
-from harness.load.files import FEATURES_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
+from harness.load.files import ERROR_SAMPLES_FILE, FEATURES_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
+from harness.load.locustfile_users import LocustfileRecorder, user_classes
+from harness.load.observation import AnswerReader
 from harness.load.payloads import FeatureSchemaError, PayloadGenerator, check_schema
 from harness.load.replay import load_replay
 from harness.load.samples import SampleWriter
-from harness.load.users import RequestRecorder, build_user_class
+from harness.load.users import AnswerLog, OpenLoopSchedule, RequestRecorder, build_user_class
 
 _POLL_S = 0.01
 
@@ -37,13 +41,13 @@ def _sleep_until(moment: float, interrupted: Event) -> bool:
     return not interrupted.wait(max(0.0, moment - time.time()))
 
 
-def _drain(recorder: RequestRecorder, deadline: float, interrupted: Event) -> None:
+def _drain(recorder: RequestRecorder | LocustfileRecorder, deadline: float, interrupted: Event) -> None:
     """Let requests already on the wire finish (bounded by the request timeout) so they get recorded."""
     while recorder.in_flight and time.time() < deadline and not interrupted.is_set():
         gevent.sleep(_POLL_S)
 
 
-def _flush_periodically(streams: list[CsvStream], period_s: float) -> None:
+def _flush_periodically(streams: list[Stream], period_s: float) -> None:
     while True:
         gevent.sleep(period_s)
         for stream in streams:
@@ -64,26 +68,47 @@ def _payloads(config: LoadConfig, late_s: float) -> PayloadGenerator:
         })
         for drift in config.drifts
     ]  # fmt: skip
+    try:
+        encoder = body_encoder(config.request, config.features)
+    except ValueError as exc:
+        raise HarnessError(f"load.request: {exc}") from None
     return PayloadGenerator(
-        config.features, config.seed, config.rows_per_request, drifts=drifts, replay=replay
+        config.features, config.seed, config.rows_per_request, drifts=drifts, replay=replay, encoder=encoder
     )
+
+
+def _users(
+    config: LoadConfig, out_dir: Path, t0: float
+) -> tuple[Environment, RequestRecorder | LocustfileRecorder, OpenLoopSchedule | None, list[Stream]]:
+    """Chaosdrill's own users sending the scenario's requests, or the scenario's locustfile's users, with
+    what records their answers. Bad input raises before any file is written."""
+    payloads = _payloads(config, late_s=t0 - config.start_at) if config.locustfile is None else None
+    classes = user_classes(config.locustfile, config.target_url) if config.locustfile is not None else []
+    writer = SampleWriter(out_dir / SAMPLES_FILE)
+    errors = ErrorSampler(out_dir / ERROR_SAMPLES_FILE)
+    answers = AnswerLog(writer, AnswerReader(config.observe), errors)
+    if payloads is None:
+        environment = Environment(
+            user_classes=classes, host=config.target_url, stop_timeout=config.request_timeout_s
+        )
+        return environment, LocustfileRecorder(environment, answers), None, [writer, errors]
+    features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names) if config.log_features else None
+    recorder = RequestRecorder(config, payloads, answers, features_log)
+    user_class, schedule = build_user_class(config, recorder, t0)
+    environment = Environment(user_classes=[user_class], host=config.target_url)
+    streams: list[Stream] = [writer, errors] if features_log is None else [writer, errors, features_log]
+    return environment, recorder, schedule, streams
 
 
 def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     """Drive the load and return the run summary written to load.json."""
     setup_logging("INFO")
     t0 = max(config.start_at, time.time())
-    payloads = _payloads(config, late_s=t0 - config.start_at)
-    writer = SampleWriter(out_dir / SAMPLES_FILE)
-    features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names) if config.log_features else None
-    streams = [writer] if features_log is None else [writer, features_log]
-    recorder = RequestRecorder(config, payloads, writer, features_log)
+    environment, recorder, schedule, streams = _users(config, out_dir, t0)
     interrupted = Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, interrupted.set)
 
-    user_class, schedule = build_user_class(config, recorder, t0)
-    environment = Environment(user_classes=[user_class], host=config.target_url)
     runner = environment.create_local_runner()
     flusher = gevent.spawn(_flush_periodically, streams, 0.25)
     ready_tmp = out_dir / f"{READY_FILE}.tmp"
@@ -102,6 +127,8 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
                 runner.start(config.users, spawn_rate=config.spawn_rate)
         t_end = t0 + config.duration_s
         if started and _sleep_until(t_end, interrupted):
+            if config.locustfile is not None:
+                runner.stop()  # a locustfile's users finish their current task (at most stop_timeout)
             _drain(recorder, t_end + config.request_timeout_s, interrupted)
         stopped_at = time.time()
         runner.quit()

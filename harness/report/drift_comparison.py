@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from faults.kinds import category_of
 from harness.report.timeline import FaultSpan
 
 DRIFTED_PSI = 0.1
@@ -18,7 +19,6 @@ DRIFTED_PSI = 0.1
 MIN_POLLS_OVER = 3
 """Polls the stack's PSI must be over the line for its own scores to count as drift: right after start
 its monitor scores a handful of requests, and a single noisy poll over 0.1 there is not drift."""
-DRIFT_KIND = "data-drift"
 SENT_COLUMNS = ["start_s", "end_s", "feature", "n", "psi", "ks_stat", "ks_pvalue", "js", "missing"]
 """The drift-truth contract (harness/verify/drift_truth.py): one row per window and feature."""
 DETECTED_COLUMNS = ["t_s", "feature", "psi", "ks_pvalue"]
@@ -144,7 +144,7 @@ def compare_drift(
     features = [f for f in (_feature_drift(name, sent, detected) for name in names) if _drifted(f)]
     missing = sent.groupby("feature", sort=False)["missing"].max()
     alerts = alert_periods(snapshots or [], origin)
-    drift_spans = [s for s in spans if s.kind == DRIFT_KIND]
+    drift_spans = [s for s in spans if category_of(s.kind) == "data"]
     if not (features or alerts or drift_spans):
         return None
     return DriftComparison(

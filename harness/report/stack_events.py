@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from faults.kinds import FAULT_KINDS, category_of
+from faults.kinds.deploy import Deploy
 from harness.report.formatting import is_missing
 from harness.verify.results import FaultRecord
-
-DEPLOY_KINDS = frozenset({"canary-deploy", "bad-deploy"})
-"""Fault kinds that put a new model version on the canary."""
 
 BREAKER_STATES = {"breaker_open": "open", "breaker_half_open": "half-open", "breaker_closed": "closed"}
 """Breaker event -> state in words."""
@@ -75,10 +74,16 @@ def _stack_time(state: Mapping[str, Any], key: str, fallback: float) -> float:
 
 def _deploy(event: dict[str, Any], faults: Mapping[str, FaultRecord], origin: float) -> CanaryChange:
     state = _canary_state(event.get("details"))
-    fault = faults.get(str(event.get("fault")))
-    version = state.get("version") or (fault.params.get("version") if fault else None)
+    version = state.get("version") or _deployed_version(faults.get(str(event.get("fault"))))
     t = _stack_time(state, "deployed_at", float(event["t"]))
     return CanaryChange(t - origin, "deployed", version, fault=event.get("fault"))
+
+
+def _deployed_version(fault: FaultRecord | None) -> str | None:
+    """What the deploy fault put on the canary, as its kind says, where the gateway's answer did not."""
+    if fault is None or not isinstance(kind := FAULT_KINDS.get(fault.kind), Deploy):
+        return None
+    return kind.canary_version(kind.parse(fault.params))
 
 
 def _stack_decision(event: dict[str, Any], origin: float) -> CanaryChange:
@@ -97,7 +102,7 @@ def canary_changes(
     by_name = {f.name: f for f in faults}
     changes = []
     for event in _timed(events):
-        if event.get("event") == "fault_applied" and event.get("kind") in DEPLOY_KINDS:
+        if event.get("event") == "fault_applied" and category_of(event.get("kind")) == "deploy":
             changes.append(_deploy(event, by_name, origin))
         elif event.get("event") in _CANARY_EVENTS:
             changes.append(_stack_decision(event, origin))

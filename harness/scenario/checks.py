@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from faults.capabilities import StateProbe
+from faults.kind import CheckContext
+from harness.backend_offers import BackendOffer, backend_offer, refusal
 from harness.errors import HarnessError
-from harness.load.drift import check_drift_features
 from harness.load.payloads import FeatureSchemaError, check_schema
-from harness.scenario.faults import DataDriftParams
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.regression import check_gate_faults
+from harness.scenario.requests import check_requests
 from harness.thresholds import Scope
 from stack.model import FEATURE_SCHEMA
 
@@ -21,6 +23,7 @@ from stack.model import FEATURE_SCHEMA
 def check_semantics(scenario: Scenario) -> None:
     """Raise ValueError naming the field for the first inconsistency found."""
     _check_fault_names(scenario)
+    backend = backend_offer(scenario.stack.backend, compose=scenario.stack.compose is not None)
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
     for index, fault in enumerate(scenario.faults):
         where = f"faults[{index}] ({fault.name})"
@@ -31,23 +34,16 @@ def check_semantics(scenario: Scenario) -> None:
             except ValueError as exc:
                 raise ValueError(f"{where}.target: {exc}") from None
             not_gpu = [n for n in candidates if replicas[n]["accelerator"] != "gpu"]
-            if fault.kind_spec.gpu_only and not_gpu:
+            if fault.fault_kind.gpu_only and not_gpu:
                 raise ValueError(
                     f"{where}.target: {fault.kind} hits GPU nodes only; {', '.join(not_gpu)} is not one"
                 )
-        if scenario.stack.backend not in fault.kind_spec.backends:
-            needed = " or ".join(sorted(fault.kind_spec.backends))
-            raise ValueError(f"{where}.kind: {fault.kind} needs the {needed} backend (stack.backend)")
-        if scenario.stack.compose is not None and not _fits_compose(fault):
-            raise ValueError(
-                f"{where}.kind: {fault.kind} needs the reference stack's internals; a compose stack "
-                "takes data-drift and container faults (node-kill/-pause/-restart/-stop, partition, "
-                "squeezes, oom-kill)"
-            )
-        if fault.kind_spec.category == "deploy" and scenario.stack.canary_replicas == 0:
-            raise ValueError(f"{where}.kind: {fault.kind} needs stack.canary_replicas >= 1")
+        problem = refusal(fault.kind, fault.fault_kind.needs, backend)
+        if problem is not None:
+            raise ValueError(f"{where}.kind: {problem}")
     _check_request_profile(scenario)
-    _check_expectations(scenario)
+    _check_kinds(scenario)
+    _check_expectations(scenario, backend)
     check_gate_faults(scenario.expectations.regression, [f.name for f in scenario.faults])
     _check_primary_region(scenario)
     if scenario.toxiproxy.url is not None and scenario.stack.backend == "docker":
@@ -69,14 +65,6 @@ def matching_replicas(target: TargetSpec, replicas: dict[str, dict[str, str]]) -
     return names
 
 
-_COMPOSE_ACTIONS = frozenset({"kill", "pause", "restart", "stop", "partition", "squeeze", "oom"})
-
-
-def _fits_compose(fault: FaultSpec) -> bool:
-    """Load-side and container-level faults work on any stack; the rest reach into the reference stack."""
-    return fault.kind_spec.category == "data" or fault.kind_spec.action in _COMPOSE_ACTIONS
-
-
 def _check_request_profile(scenario: Scenario) -> None:
     """What the load worker checks when it starts, checked here too with the same functions: a feature
     schema it cannot sample, a replay file it cannot read, a drift on a feature the requests lack."""
@@ -93,13 +81,18 @@ def _check_request_profile(scenario: Scenario) -> None:
             load_replay(str(replay), features)
         except HarnessError as exc:
             raise ValueError(f"load.profile.replay: {exc}") from None
+    check_requests(scenario, features)
+
+
+def _check_kinds(scenario: Scenario) -> None:
+    """Each kind's own check of its fault against the scenario (a deploy needs a canary slot, a drift
+    features the requests carry)."""
+    context = CheckContext(scenario.stack.canary_replicas, request_features(scenario))
     for index, fault in enumerate(scenario.faults):
-        params = fault.typed_params()
-        if isinstance(params, DataDriftParams):
-            try:
-                check_drift_features(params.transform, params.features, features)
-            except ValueError as exc:
-                raise ValueError(f"faults[{index}] ({fault.name}).params.features: {exc}") from None
+        problem = fault.fault_kind.check(fault.typed_params(), context)
+        if problem is not None:
+            field, message = problem
+            raise ValueError(f"faults[{index}] ({fault.name}).{field}: {message}")
 
 
 def request_features(scenario: Scenario) -> list[dict[str, Any]]:
@@ -134,7 +127,7 @@ _STRUCTURED_EXPECTATIONS = {
 """Structured expectations and the fault categories each may refer to (None: any)."""
 
 
-def _check_expectations(scenario: Scenario) -> None:
+def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
     faults = {f.name: f for f in scenario.faults}
     for key, categories in _STRUCTURED_EXPECTATIONS.items():
         for index, expectation in enumerate(getattr(scenario.expectations, key)):
@@ -143,11 +136,11 @@ def _check_expectations(scenario: Scenario) -> None:
             if fault is None:
                 known = ", ".join(sorted(faults)) or "none"
                 raise ValueError(f"{where}: no fault named {expectation.fault!r} (faults: {known})")
-            if scenario.stack.compose is not None and categories:
+            if categories and StateProbe not in backend.capabilities:
                 raise ValueError(
-                    f"{where}: {key} reads the reference gateway's state; not available for compose"
+                    f"{where}: {key} reads the reference gateway's state; not available for {backend.name}"
                 )
-            if categories and fault.kind_spec.category not in categories:
+            if categories and fault.fault_kind.category not in categories:
                 raise ValueError(
                     f"{where}: {key} applies to {' or '.join(categories)} faults, not {fault.kind}"
                 )

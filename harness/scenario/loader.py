@@ -12,6 +12,7 @@ from harness.errors import InputError
 from harness.scenario.checks import check_semantics
 from harness.scenario.compose import compose_nodes
 from harness.scenario.model import Scenario
+from harness.scenario.requests import resolve_locustfile
 from harness.scenario.safety import check_safety
 from harness.scenario.yaml_input import YamlInputError, parse_yaml, read_yaml
 
@@ -64,6 +65,7 @@ def _resolve_files(scenario: Scenario, base: Path) -> Scenario:
         scenario.load.profile.replay = base / replay
         if not scenario.load.profile.replay.is_file():
             raise ValueError(f"load.profile.replay: no such file {scenario.load.profile.replay}")
+    resolve_locustfile(scenario.load, base)
     compose = scenario.stack.compose
     if compose is not None:
         if "replicas" in scenario.stack.model_fields_set:

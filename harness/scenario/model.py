@@ -23,9 +23,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from faults.kind import FaultKind, FaultParams
+from faults.kinds import FAULT_KINDS
 from harness.durations import Duration, PositiveDuration
-from harness.scenario.faults import FAULT_KINDS, UNTARGETED_SUBJECT, FaultParams, KindSpec
 from harness.scenario.regression import RegressionExpectation
+from harness.scenario.requests import RequestFields
 from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
 
@@ -158,10 +160,10 @@ class ProfileSpec(_Strict):
         return self
 
 
-class LoadSpec(_Strict):
-    """Closed model (`users`) or open model (`rate`), never both."""
+class LoadSpec(RequestFields, _Strict):
+    """Closed model (`users`) or open model (`rate`), never both; `path`, `request`, `observe` and
+    `locustfile` come from RequestFields."""
 
-    path: str = Field("/predict", pattern=r"^/")
     profile: ProfileSpec = Field(default_factory=ProfileSpec)
 
     users: PositiveInt | None = None
@@ -289,20 +291,19 @@ class FaultSpec(_Strict):
 
     @model_validator(mode="after")
     def _duration_and_target(self) -> FaultSpec:
-        spec = self.kind_spec
-        if self.duration is None and not spec.open_ended:
+        kind = self.fault_kind
+        if self.duration is None and not kind.open_ended:
             raise ValueError(f"fault kind {self.kind!r} needs a 'duration'")
-        if spec.targeted and self.target is None:
-            if not spec.gpu_only:
+        if kind.targeted and self.target is None:
+            if not kind.gpu_only:
                 raise ValueError(f"fault kind {self.kind!r} needs a 'target' (a node name or labels)")
             self.target = TargetSpec(labels={"accelerator": "gpu"}, count=1)
-        if not spec.targeted and self.target is not None:
-            subject = UNTARGETED_SUBJECT[spec.category]
-            raise ValueError(f"fault kind {self.kind!r} acts on {subject}, it takes no 'target'")
+        if kind.subject is not None and self.target is not None:
+            raise ValueError(f"fault kind {self.kind!r} acts on {kind.subject}, it takes no 'target'")
         return self
 
     @property
-    def kind_spec(self) -> KindSpec:
+    def fault_kind(self) -> FaultKind:
         return FAULT_KINDS[self.kind]
 
     @property
@@ -310,7 +311,7 @@ class FaultSpec(_Strict):
         return None if self.duration is None else self.at + self.duration
 
     def typed_params(self) -> FaultParams:
-        return self.kind_spec.params.model_validate(self.params)
+        return self.fault_kind.parse(self.params)
 
 
 class RecoveryExpectation(_Strict):

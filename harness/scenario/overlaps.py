@@ -1,18 +1,17 @@
-"""Which faults may overlap in time on one node, decided per kind and checked on the resolved plan.
+"""Which faults may overlap in time on one node, decided from what each kind touches (`Overlap`, declared
+by its module in faults/kinds/) and checked on the resolved plan.
 
 Checked after targets are drawn, so a selector's seed-picked node is what counts. Every fault is undone on
 its own when its window ends, so two faults may share a node only where neither's undo (or the fault
 itself) wipes the other's effect:
 
-- network toxics layer: each is a toxic of its own name on the node's link;
-- process-lifecycle faults (kill, restart, stop, pause, partition, OOM kill) change the whole node: a
-  restart wipes in-process faults, a second restart collides on the port, a partition's undo brings a
-  downed link back up; they overlap network toxics only;
-- two `down` faults on one link: the first to clear brings the link up under the second;
-- model-server admin faults layer when they set different fields (error rate, slowdown factor, hang, OOM
-  batch size), never the same one;
-- resource squeezes: clearing one restores every limit, so never two at once;
-- deploy faults: the gateway runs one canary, so never two at once; data drifts always layer.
+- a fault that changes the whole node (kill, restart, stop, pause, partition, OOM kill) layers with network
+  toxics only: a restart wipes in-process faults, a second restart collides on the port, a partition's
+  undo brings a downed link back up;
+- faults that set one thing on a node (its link's up/down state, a model-server setting, its resource
+  limits) never overlap another that sets the same thing: clearing one would undo the other;
+- faults with the same `exclusive` reason never overlap anywhere (the gateway runs one canary);
+- everything else layers (network toxics: each is a toxic of its own name; data drifts).
 
 A fault without `duration` lasts until the load ends.
 """
@@ -21,33 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from faults.kind import FaultKind
 from harness.durations import format_duration
 from harness.scenario.model import FaultSpec, Scenario
 
-if TYPE_CHECKING:
-    from harness.plan import PlannedFault
 
-_LIFECYCLE = frozenset(
-    {"node-kill", "gpu-node-kill", "node-restart", "node-stop", "node-pause", "partition", "oom-kill"}
-)
-_SETS = {
-    "error-burst": "model server's error rate",
-    "gpu-xid": "model server's error rate",
-    "slowdown": "model server's slowdown factor",
-    "gpu-throttle": "model server's slowdown factor",
-    "node-hang": "model server's hang",
-    "gpu-hang": "model server's hang",
-    "gpu-oom": "model server's OOM batch size",
-    "cpu-squeeze": "node's resource limits",
-    "memory-squeeze": "node's resource limits",
-    "down": "link's up/down state",
-}
-"""What a layered fault sets; two overlapping faults on one node must not set the same thing."""
+class Placed(Protocol):
+    """A fault with its drawn targets (`harness.plan.PlannedFault`)."""
+
+    @property
+    def spec(self) -> FaultSpec: ...
+
+    @property
+    def targets(self) -> tuple[str, ...]: ...
 
 
-def check_overlaps(faults: Sequence[PlannedFault], scenario: Scenario) -> None:
+def check_overlaps(faults: Sequence[Placed], scenario: Scenario) -> None:
     """ValueError naming both faults (and the node) for the first pair that may not overlap."""
     index = {f.name: i for i, f in enumerate(scenario.faults)}
     load_end = scenario.load.duration
@@ -55,11 +45,12 @@ def check_overlaps(faults: Sequence[PlannedFault], scenario: Scenario) -> None:
         a, b = sorted((first.spec, second.spec), key=lambda f: index[f.name])
         if not (a.at < _end(b, load_end) and b.at < _end(a, load_end)):  # half-open windows
             continue
-        if a.kind_spec.category == b.kind_spec.category == "deploy":
-            where, reason = "", "the gateway runs one canary at a time"
+        exclusive = a.fault_kind.overlap.exclusive
+        if exclusive is not None and exclusive == b.fault_kind.overlap.exclusive:
+            where, reason = "", exclusive
         else:
             shared = sorted(set(first.targets) & set(second.targets))
-            conflicts = [(node, _conflict(a.kind, b.kind)) for node in shared]
+            conflicts = [(node, _conflict(a.fault_kind, b.fault_kind)) for node in shared]
             where, reason = next(((f" on node {n}", r) for n, r in conflicts if r), ("", None))
         if reason:
             raise ValueError(
@@ -68,15 +59,15 @@ def check_overlaps(faults: Sequence[PlannedFault], scenario: Scenario) -> None:
             )
 
 
-def _conflict(a: str, b: str) -> str | None:
+def _conflict(a: FaultKind, b: FaultKind) -> str | None:
     """Why kinds `a` and `b` may not overlap on one node; None where they layer."""
-    if a in _LIFECYCLE or b in _LIFECYCLE:
-        lifecycle, other = (a, b) if a in _LIFECYCLE else (b, a)
-        if other in _LIFECYCLE or other in _SETS:
-            return f"{lifecycle} acts on the whole node and layers with network toxics only"
+    if a.overlap.whole_node or b.overlap.whole_node:
+        whole, other = (a, b) if a.overlap.whole_node else (b, a)
+        if other.overlap.whole_node or other.overlap.sets:
+            return f"{whole.name} acts on the whole node and layers with network toxics only"
         return None
-    if a in _SETS and _SETS.get(b) == _SETS[a]:
-        return f"both set the {_SETS[a]}; clearing one would undo the other"
+    if a.overlap.sets is not None and a.overlap.sets == b.overlap.sets:
+        return f"both set the {a.overlap.sets}; clearing one would undo the other"
     return None
 
 

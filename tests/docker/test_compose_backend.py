@@ -15,8 +15,10 @@ from harness.backends.compose_backend import PROJECT_LABEL, ComposeBackend
 from harness.backends.docker_cleanup import leftovers
 from harness.backends.docker_images import StackImages
 from harness.errors import HarnessError, InputError
+from harness.injection import build_injectors
+from harness.plan import PlannedFault
 from harness.scenario import load_scenario
-from harness.scenario.model import Scenario
+from harness.scenario.model import FaultSpec, Scenario
 from tests.docker.dockerstack import predict, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,14 +93,14 @@ def test_kill_node_and_start_node(backend: ComposeBackend) -> None:
 
 
 def test_pause_and_partition_through_node_faults(backend: ComposeBackend) -> None:
-    pause = NodePause(backend.node_faults(), "gpu-0")
+    pause = NodePause(backend, "gpu-0")
     pause.apply()
     assert backend.container("gpu-0").status == "paused"
     wait_until(lambda: _served_by(backend) == "cpu-0", 10.0, "traffic away from the paused node")
     pause.clear()
     wait_until(lambda: _served_by(backend) == "gpu-0", 15.0, "gpu-0 serving after unpause")
 
-    partition = NodePartition(backend.node_faults(), "gpu-0")
+    partition = NodePartition(backend, "gpu-0")
     details = partition.apply()
     assert details["networks"] == [f"{backend.project_name}_default"]
     assert backend.container("gpu-0").attrs["NetworkSettings"]["Networks"] == {}
@@ -111,12 +113,19 @@ def test_pause_and_partition_through_node_faults(backend: ComposeBackend) -> Non
 
 
 def test_link_faults_are_refused(tmp_path: Path) -> None:
-    """Validation already rejects the fault kinds that need these; the backend still refuses plainly."""
+    """Validation already rejects the fault kinds that need these; a compose stack does not offer them,
+    and building their injectors is still refused plainly."""
     backend = ComposeBackend(compose_scenario(tmp_path, USER_STACK), tmp_path / "run")
-    with pytest.raises(HarnessError, match="no fault proxy"):
-        backend.link_proxy("gpu-0")
-    with pytest.raises(HarnessError, match="no admin fault hook"):
-        backend.node_admin_url("gpu-0")
+    with pytest.raises(HarnessError, match="latency needs network links"):
+        build_injectors(_planned("latency", {"latency": "1s"}), backend)
+    with pytest.raises(HarnessError, match="error-burst needs model server faults"):
+        build_injectors(_planned("error-burst", {}), backend)
+
+
+def _planned(kind: str, params: dict[str, object]) -> PlannedFault:
+    fault = {"name": "f", "kind": kind, "at": "1s", "duration": "1s", "target": "gpu-0", "params": params}
+    spec = FaultSpec.model_validate(fault)
+    return PlannedFault(spec, ("gpu-0",))
 
 
 def _start_fails(scenario: Scenario, run_dir: Path, engine: docker.DockerClient) -> HarnessError:
@@ -177,7 +186,7 @@ def test_unreachable_engine_is_one_clear_line(tmp_path: Path, monkeypatch: pytes
 
 
 def test_oom_kill_needs_nothing_from_the_users_image_but_a_shell(backend: ComposeBackend) -> None:
-    oom = OomKill(backend.node_faults(), "cpu-0", restart=True)
+    oom = OomKill(backend, "cpu-0", restart=True)
     details = oom.apply()
     assert details["oom_killed"] and backend.container("cpu-0").attrs["State"]["OOMKilled"]
     oom.clear()

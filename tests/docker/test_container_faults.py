@@ -8,7 +8,6 @@ import pytest
 
 from faults.container import NodePartition, NodePause, NodeRestart, NodeStop, OomKill, ResourceSqueeze
 from harness.backends.docker_backend import DockerBackend
-from harness.backends.docker_node_faults import DockerNodeFaults
 from tests.docker.dockerstack import predict, wait_until
 
 
@@ -21,7 +20,7 @@ def _answers(url: str) -> bool:
 
 def test_pause_hangs_the_node_until_cleared(backend: DockerBackend) -> None:
     url = backend.node_admin_url("gpu-0")
-    fault = NodePause(DockerNodeFaults(backend), "gpu-0")
+    fault = NodePause(backend, "gpu-0")
     fault.apply()
     assert backend.container("gpu-0").status == "paused"
     with pytest.raises(httpx.TimeoutException):
@@ -32,7 +31,7 @@ def test_pause_hangs_the_node_until_cleared(backend: DockerBackend) -> None:
 
 
 def test_partition_cuts_the_node_off_and_traffic_goes_elsewhere(backend: DockerBackend) -> None:
-    fault = NodePartition(DockerNodeFaults(backend), "gpu-0")
+    fault = NodePartition(backend, "gpu-0")
     fault.apply()
     assert backend.network.name not in backend.container("gpu-0").attrs["NetworkSettings"]["Networks"]
     served = [predict(backend.gateway_url).headers["x-served-by"] for _ in range(5)]
@@ -44,7 +43,7 @@ def test_partition_cuts_the_node_off_and_traffic_goes_elsewhere(backend: DockerB
 
 
 def test_cpu_and_memory_squeeze_show_in_the_container_and_are_restored(backend: DockerBackend) -> None:
-    fault = ResourceSqueeze(DockerNodeFaults(backend), "cpu-0", cpus=0.5, memory=256 << 20)
+    fault = ResourceSqueeze(backend, "cpu-0", cpus=0.5, memory=256 << 20)
     fault.apply()
     host = backend.container("cpu-0").attrs["HostConfig"]
     assert (host["CpuQuota"], host["CpuPeriod"], host["Memory"]) == (50_000, 100_000, 256 << 20)
@@ -57,7 +56,7 @@ def test_cpu_and_memory_squeeze_show_in_the_container_and_are_restored(backend: 
 
 
 def test_oom_kill_is_a_real_kernel_oom_kill(backend: DockerBackend) -> None:
-    fault = OomKill(DockerNodeFaults(backend), "gpu-0", restart=True)
+    fault = OomKill(backend, "gpu-0", restart=True)
     details = fault.apply()
     state = backend.container("gpu-0").attrs["State"]
     assert details["oom_killed"] and state["OOMKilled"] and state["Status"] == "exited"
@@ -67,11 +66,10 @@ def test_oom_kill_is_a_real_kernel_oom_kill(backend: DockerBackend) -> None:
 
 
 def test_stop_and_restart(backend: DockerBackend) -> None:
-    faults = DockerNodeFaults(backend)
     started_at = backend.container("cpu-0").attrs["State"]["StartedAt"]
-    NodeRestart(faults, "cpu-0").apply()
+    NodeRestart(backend, "cpu-0").apply()
     assert backend.container("cpu-0").attrs["State"]["StartedAt"] != started_at
-    stop = NodeStop(faults, "cpu-0")
+    stop = NodeStop(backend, "cpu-0")
     stop.apply()
     assert backend.container("cpu-0").status == "exited"
     stop.clear()

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from harness.load.config import LoadConfig
+from harness.load.observation import PRESETS, Observation
+from harness.load.request_spec import ReferenceRequest
 
 FEATURES: list[dict[str, Any]] = [
     {"name": "age", "type": "numeric", "mean": 40.0, "std": 12.0, "min": 18.0, "max": 90.0},
@@ -39,6 +41,11 @@ class ScriptedGateway(ThreadingHTTPServer):
         self.instances_per_request: set[int] = set()
         self.instances: list[dict[str, Any]] = []
         """Every instance received, to compare with what the load says it sent."""
+        self.bodies: list[Any] = []
+        """Every request body of another protocol than the reference stack's (no `instances`)."""
+        self.paths: set[str] = set()
+        self.error_body = b'{"predictions": [0]}'
+        """What answers with a `status` other than 200 carry."""
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that gave up (request timeout) makes the late reply fail; that is expected here."""
@@ -55,6 +62,9 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: ScriptedGateway
 
+    def do_PUT(self) -> None:
+        self.do_POST()
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         now = time.time()
@@ -66,9 +76,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             number = self.server.answered
             self.server.with_attempts += number % 2
             self.server.degraded += number % 3 == 0
-            self.server.instances_per_request.add(len(body["instances"]))
-            self.server.instances.extend(body["instances"])
-        payload = b'{"predictions": [0]}'
+            self.server.paths.add(self.path)
+            if isinstance(body, dict) and "instances" in body:
+                self.server.instances_per_request.add(len(body["instances"]))
+                self.server.instances.extend(body["instances"])
+            else:
+                self.server.bodies.append(body)
+        payload = b'{"predictions": [0]}' if self.server.status == 200 else self.server.error_body
         self.send_response(self.server.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -89,6 +103,8 @@ def make_config(target_url: str, **overrides: Any) -> LoadConfig:
     settings: dict[str, Any] = {
         "target_url": target_url,
         "path": "/predict",
+        "request": ReferenceRequest(),
+        "observe": Observation(**PRESETS["reference"]),
         "mode": "closed",
         "users": 2,
         "spawn_rate": 100.0,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from faults.kinds.model_server import ErrorBurstParams, SlowdownParams
 from faults.node import AdminFault
-from harness.injection import admin_fault_body
-from harness.scenario.faults import ErrorBurstParams, SlowdownParams
 from tests.stack.conftest import ADMIN_TOKEN, StackLauncher
 
 
@@ -16,8 +15,8 @@ def active_faults(url: str) -> dict[str, object]:
 
 def test_clearing_one_admin_fault_keeps_the_other(stack: StackLauncher) -> None:
     replica = stack.model_servers([{"name": "gpu-0"}])[0]
-    burst = AdminFault(replica.url, ADMIN_TOKEN, "gpu-0", admin_fault_body(ErrorBurstParams(rate=0.5)))
-    slow = AdminFault(replica.url, ADMIN_TOKEN, "gpu-0", admin_fault_body(SlowdownParams(factor=4)))
+    burst = AdminFault(replica.url, ADMIN_TOKEN, "gpu-0", ErrorBurstParams(rate=0.5).admin_body())
+    slow = AdminFault(replica.url, ADMIN_TOKEN, "gpu-0", SlowdownParams(factor=4).admin_body())
     hang = AdminFault(replica.url, ADMIN_TOKEN, "gpu-0", {"hang": True})
     burst.apply()
     slow.apply()

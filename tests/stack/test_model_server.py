@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.stack.conftest import Process, StackLauncher, admin, baseline_body, send_requests
+from tests.stack.conftest import Process, StackLauncher, admin, baseline_body, send_requests, wait_until
 
 
 @pytest.fixture
@@ -60,16 +60,16 @@ def test_slowdown_multiplies_latency(replica: Process) -> None:
     send_requests(replica.url, bodies, concurrency=1)
     admin(replica.url, "/admin/faults", {"slowdown": 20})
     send_requests(replica.url, bodies, concurrency=1)
-    metrics = httpx.get(f"{replica.url}/metrics").text
-    total = float(
-        next(
-            line.split()[1]
-            for line in metrics.splitlines()
-            if line.startswith("chaosdrill_model_request_latency_seconds_sum")
-        )
-    )
+    total = latency_sum(replica.url)
     # 10 requests at ~3 ms plus 10 at ~60 ms: the slowed half dominates the sum.
     assert total > 10 * 0.050
+
+
+def latency_sum(url: str) -> float:
+    """Seconds the replica spent answering predictions, by its own metrics."""
+    metrics = httpx.get(f"{url}/metrics").text
+    prefix = "chaosdrill_model_request_latency_seconds_sum"
+    return float(next(line.split()[1] for line in metrics.splitlines() if line.startswith(prefix)))
 
 
 def test_hang_stops_answers_until_cleared(replica: Process) -> None:
@@ -87,3 +87,14 @@ def test_readyz_false_during_warmup(stack: StackLauncher) -> None:
     warming = stack.model_servers([{"name": "gpu-w", "warmup": 30}])[0]
     assert httpx.get(f"{warming.url}/readyz").status_code == 503
     assert httpx.get(f"{warming.url}/healthz").status_code == 200
+
+
+def test_a_cold_replica_is_unready_and_slow_until_warm(stack: StackLauncher) -> None:
+    """A cold start: the first `warmup` seconds answer 503 on /readyz and predict `warmup_slowdown` times
+    slower; then the replica is ready."""
+    cold = stack.model_servers([{"name": "gpu-c", "warmup": 6, "warmup_slowdown": 20}])[0]
+    assert httpx.get(f"{cold.url}/readyz").status_code == 503
+    send_requests(cold.url, [baseline_body(seed=s) for s in range(10)], concurrency=1)
+    assert latency_sum(cold.url) > 10 * 0.050  # 10 requests at ~60 ms rather than ~3 ms
+    assert wait_until(lambda: httpx.get(f"{cold.url}/readyz").status_code == 200, 15.0)
+    assert httpx.get(f"{cold.url}/info").json()["ready"] is True

@@ -6,6 +6,7 @@ import pytest
 import requests
 from toxiproxy import Toxiproxy
 
+from faults.capabilities import NetworkLinks
 from faults.toxiproxy import ToxiproxyServer
 from harness.injection import build_injectors
 from harness.plan import PlannedFault
@@ -28,7 +29,7 @@ KINDS = {
 class Control:
     """The slice of a backend that network injectors use."""
 
-    admin_token = "unused"
+    capabilities = frozenset({NetworkLinks})
 
     def __init__(self, proxy):
         self.proxy = proxy

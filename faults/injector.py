@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
-class Fault(Protocol):
-    """An injected fault: `apply` makes it take effect, `clear` undoes it and must be safe to repeat."""
+class Injector(Protocol):
+    """Carries out one fault on one target: `apply` makes it take effect, `clear` undoes it and must be
+    safe to repeat. Fault kinds (`faults/kinds/`) build them; the scheduler applies and clears them."""
 
     description: str
 

@@ -1,0 +1,100 @@
+"""The scenario's say on what requests look like and what their answers are read for.
+
+`load.request` (harness/load/request_spec.py: the protocol presets and the body template), `load.observe`
+(harness/load/observation.py: where each answer's replica, version, attempts, degraded flag and prediction
+are read) and `load.locustfile` (the user's own Locust user classes), mixed into `LoadSpec`, with the
+checks that relate them to the rest of the load and of the scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from harness.load.observation import Observation, ObserveSpec, Preset
+from harness.load.request_spec import ReferenceRequest, RequestSpec, TemplateRequest
+
+if TYPE_CHECKING:
+    from harness.scenario.model import Scenario
+
+_OWN_PRESET: dict[str, Preset] = {
+    "reference": "reference",
+    "open-inference-v2": "open-inference-v2",
+    "kserve-v1": "kserve-v1",
+    "mlflow": "mlflow",
+    "template": "none",
+}
+"""`load.observe` reads by default what the request protocol's servers answer with."""
+_NOT_WITH_LOCUSTFILE = {
+    "request": "the locustfile's tasks build their own requests",
+    "path": "the locustfile's tasks choose their own paths",
+    "rate": "the locustfile's users pace themselves (closed model: set 'users')",
+    "think_time": "the locustfile's users wait as their wait_time says",
+}
+
+
+def _field_error(field: str, reason: str) -> PydanticCustomError:
+    """An error the scenario loader reports at `load.<field>`."""
+    return PydanticCustomError("load_request", "{reason}", {"reason": reason, "inner_loc": (field,)})
+
+
+class RequestFields(BaseModel):
+    """The request side of `load`; LoadSpec inherits these fields."""
+
+    path: str | None = Field(None, pattern=r"^/")
+    """Where requests go; default: the protocol's own (`/predict`, `/v2/models/NAME/infer`, ...)."""
+    request: RequestSpec = Field(default_factory=ReferenceRequest)
+    observe: ObserveSpec = Field(default_factory=ObserveSpec)
+    locustfile: Path | None = None
+    """Relative to the scenario file: Locust user classes that send instead of chaosdrill's users."""
+
+    @model_validator(mode="after")
+    def _request_fits_the_load(self) -> Self:
+        fields = self.model_fields_set
+        if self.locustfile is not None:
+            for field, why in _NOT_WITH_LOCUSTFILE.items():
+                if field in fields and getattr(self, field) is not None:
+                    raise _field_error(field, f"not with load.locustfile: {why}")
+        request = self.request
+        if isinstance(request, TemplateRequest) and request.uses_record() and getattr(self, "rows", 1) != 1:
+            raise _field_error("request", "the template's {{record}} sends one row: set load.rows: 1")
+        return self
+
+    def target_path(self) -> str:
+        return self.path or self.request.default_path()
+
+    def observation(self) -> Observation:
+        """Where answers are read, the preset resolved (a locustfile's: the reference stack's headers)."""
+        default = "reference" if self.locustfile is not None else _OWN_PRESET[self.request.protocol]
+        return self.observe.resolve(default)
+
+
+def resolve_locustfile(load: RequestFields, base: Path) -> None:
+    """A locustfile is relative to the scenario file, and must exist (checked before anything starts)."""
+    if load.locustfile is not None:
+        load.locustfile = base / load.locustfile
+        if not load.locustfile.is_file():
+            raise ValueError(f"load.locustfile: no such file {load.locustfile}")
+
+
+def check_requests(scenario: Scenario, features: list[dict[str, Any]]) -> None:
+    """What `load.request` needs from the rest of the scenario: a feature schema it can encode, and no
+    data drift for a locustfile (its users build their own bodies, which drift cannot reach)."""
+    from harness.load.bodies import body_encoder
+
+    load = scenario.load
+    if load.locustfile is not None:
+        drifts = [f.name for f in scenario.faults if f.kind == "data-drift"]
+        if drifts:
+            raise ValueError(
+                f"load.locustfile: data-drift fault {drifts[0]!r} changes chaosdrill's own requests; "
+                "a locustfile's users build theirs"
+            )
+        return
+    try:
+        body_encoder(load.request, features)
+    except ValueError as exc:
+        raise ValueError(f"load.request: {exc}") from None

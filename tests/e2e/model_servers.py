@@ -1,0 +1,160 @@
+"""Third-party model servers from PyPI, serving a small scikit-learn model trained here, and a drill aimed
+at one: the scenario's load (request protocol, observation mapping) against the server, the run directory
+verified and reported by the same code as `chaosdrill run` (harness.conclude).
+
+MLflow's scoring server comes with the test extra (mlflow-skinny). MLServer (Open Inference Protocol) pins
+an older FastAPI and Starlette than the reference stack runs on, so it is not installed beside chaosdrill:
+`CHAOSDRILL_MLSERVER=/path/to/venv/bin/mlserver` points the tests at one installed in a venv of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from harness.backends.processes import ManagedProcess, free_port
+from harness.conclude import conclude
+from harness.events import EventLog
+from harness.journal import EVENTS_FILE, SCENARIO_COPY, RunInfo
+from harness.load.process import LoadProcess
+from harness.preflight import preflight
+from harness.run_identity import RunIdentity
+from harness.runner import load_config
+from harness.verify.results import RunSummary
+
+FEATURES = [
+    {"name": "age", "type": "numeric", "mean": 40.0, "std": 12.0, "min": 18.0, "max": 90.0},
+    {"name": "income", "type": "numeric", "mean": 5.0, "std": 2.0, "min": 0.0},
+]
+TRAIN = textwrap.dedent(
+    """
+    import sys
+    import numpy as np, pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"age": rng.normal(40, 12, 500), "income": rng.normal(5, 2, 500)})
+    y = X.age + 3 * X.income > 55
+    model = LogisticRegression().fit(X if sys.argv[1] == "mlflow" else X.to_numpy(), y)
+    if sys.argv[1] == "mlflow":
+        import mlflow.sklearn
+        mlflow.sklearn.save_model(model, sys.argv[2], serialization_format="cloudpickle", pip_requirements=[])
+    else:
+        import joblib
+        joblib.dump(model, sys.argv[2])
+    """
+)
+"""A logistic regression on the drill's two features: as an MLflow model (named columns), or a joblib file
+for MLServer's scikit-learn runtime (a plain matrix)."""
+
+
+@dataclass
+class ModelServer:
+    url: str
+    process: ManagedProcess
+
+    def stop(self) -> None:
+        """The server and whatever it started (uvicorn workers): its whole process group."""
+        if self.process.alive and self.process.pid is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.stop(grace_s=10)
+
+
+def _train(python: str, kind: str, target: Path) -> None:
+    subprocess.run([python, "-c", TRAIN, kind, str(target)], check=True, timeout=120, capture_output=True)
+
+
+def _await_ready(server: ModelServer, path: str, timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not server.process.alive:
+            raise server.process.exited_error("during start-up", lines=20)
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    server.stop()
+    raise TimeoutError(f"{server.process.name} not ready after {timeout_s:g}s: {server.process.log_tail(10)}")
+
+
+def start_mlflow(work: Path) -> ModelServer:
+    """`mlflow models serve` (uvicorn) on a free loopback port, with the model trained in this Python."""
+    model = work / "mlflow-model"
+    _train(sys.executable, "mlflow", model)
+    port = free_port()
+    argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager", "local",
+            "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    bin_dir = str(Path(sys.executable).parent)  # where the uvicorn the CLI execs lives
+    env = {"PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
+    server = ModelServer(f"http://127.0.0.1:{port}", ManagedProcess("mlflow", argv, work / "mlflow.log", env))
+    server.process.start()
+    _await_ready(server, "/ping")
+    return server
+
+
+def start_mlserver(executable: str, work: Path) -> ModelServer:
+    """MLServer with its scikit-learn runtime, model `risk` version `v3`, from the venv `executable` is in."""
+    models = work / "mlserver"
+    (models / "risk").mkdir(parents=True)
+    _train(str(Path(executable).with_name("python")), "joblib", models / "risk" / "model.joblib")
+    settings = {"name": "risk", "implementation": "mlserver_sklearn.SKLearnModel",
+                "parameters": {"uri": "./model.joblib", "version": "v3"}}  # fmt: skip
+    (models / "risk" / "model-settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    port = free_port()
+    server_settings = {"host": "127.0.0.1", "http_port": port, "grpc_port": free_port(),
+                       "metrics_port": free_port(), "parallel_workers": 0}  # fmt: skip
+    (models / "settings.json").write_text(json.dumps(server_settings), encoding="utf-8")
+    process = ManagedProcess("mlserver", [executable, "start", str(models)], work / "mlserver.log")
+    server = ModelServer(f"http://127.0.0.1:{port}", process)
+    process.start()
+    _await_ready(server, "/v2/models/risk/ready")
+    return server
+
+
+def drill(work: Path, name: str, load: dict, expectations: dict, server: ModelServer) -> RunSummary:
+    """A drill's load against `server`, then verification and reports from the run directory.
+
+    The runner's stack is the reference stack; here the stack is the server already running, so the
+    records a run keeps (run.json, events) are written around the real load worker as the runner does."""
+    scenario = {
+        "name": name,
+        "seed": 5,
+        "load": {"users": 3, "duration": "3s", "rows": 2, "profile": {"features": FEATURES}, **load},
+        "slo": {"availability": "99%", "latency": "p(99) < 2s", "window": "1s", "recovery_windows": 1},
+        "expectations": expectations,
+    }
+    path = work / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False), encoding="utf-8")
+    plan = preflight(path)
+    run_dir = work / name
+    run_dir.mkdir()
+    (run_dir / SCENARIO_COPY).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    RunInfo(RunIdentity.new(), str(path), [], plan.seed).write(run_dir)
+    events = EventLog(run_dir / EVENTS_FILE)
+    events.emit("run_started", scenario=name, seed=plan.seed, run_dir=str(run_dir))
+    events.emit("stack_ready", gateway=server.url, pids={})
+    load_process = LoadProcess(load_config(plan.scenario, plan, server.url), run_dir)
+    try:
+        load_process.start()
+        events.emit("load_started", t=load_process.load_starts_at, mode="closed", load_pid=load_process.pid)
+        assert load_process.wait(timeout=60) == 0, load_process.log_path.read_text(encoding="utf-8")[-2000:]
+        events.emit("load_stopped")
+    finally:
+        load_process.stop()
+        events.emit("teardown_started")
+        events.emit("stack_stopped")
+        events.close()
+    return conclude(run_dir, plan)
