@@ -132,7 +132,7 @@ def _slo_targets(scenario: Scenario) -> SloFigures:
 def _drift_truth(scenario: Scenario, journal: Journal, errors: list[str]) -> pd.DataFrame | None:
     """What drift the requests really carried, per window: the ground truth beside what the stack saw."""
     path = journal.run_dir / FEATURES_FILE
-    if not any(f.kind == "data-drift" for f in scenario.faults) or not path.exists():
+    if not any(f.fault_kind.category == "data" for f in scenario.faults) or not path.exists():
         return None
     features = scenario.load.profile.features or FEATURE_SCHEMA
     load_started = journal.load_started_at or journal.started_at

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from faults.capabilities import in_words
 from faults.injector import Injector
-from faults.kind import FaultOrder
 from harness.backends.base import StackControl
 from harness.errors import HarnessError
 from harness.plan import PlannedFault
@@ -20,5 +19,4 @@ def build_injectors(planned: PlannedFault, stack: StackControl) -> list[Injector
         raise HarnessError(
             f"{spec.kind} needs {in_words(missing)}; this stack offers {in_words(stack.capabilities)}"
         )
-    order = FaultOrder(spec.name, spec.typed_params(), planned.targets, spec.duration)
-    return kind.injectors(order, stack)
+    return kind.injectors(planned.order, stack)

@@ -10,6 +10,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from faults.kind import FaultOrder
 from harness.durations import format_duration
 from harness.scenario.checks import matching_replicas
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
@@ -28,6 +29,11 @@ class PlannedFault:
     @property
     def end(self) -> float | None:
         return self.spec.end
+
+    @property
+    def order(self) -> FaultOrder:
+        """What the fault's kind acts on: name, typed params, the drawn targets, the duration."""
+        return FaultOrder(self.spec.name, self.spec.typed_params(), self.targets, self.spec.duration)
 
 
 @dataclass(frozen=True)

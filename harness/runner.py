@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from faults.capabilities import StateProbe
-from faults.kinds.data_drift import DataDriftParams
+from faults.kinds.data_drift import DataDrift
 from harness.backends import make_backend
 from harness.conclude import conclude
 from harness.errors import HarnessError
@@ -24,9 +24,8 @@ from harness.events import EventLog
 from harness.interrupts import Interrupted, NotedSignals, noting_signals, raising_signals
 from harness.journal import EVENTS_FILE, SCENARIO_COPY, RunInfo
 from harness.load.config import LoadConfig
-from harness.load.drift import DriftWindow
 from harness.load.process import LoadProcess
-from harness.plan import Plan, PlannedFault
+from harness.plan import Plan
 from harness.preflight import preflight
 from harness.run_dir import prepare_run_dir
 from harness.run_identity import RunIdentity
@@ -165,7 +164,11 @@ class _Drill:
 def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
     load = scenario.load
     start_at = time.time() + LOAD_LEAD_S
-    drifts = [_drift_window(f, start_at) for f in plan.faults if f.spec.kind == "data-drift"]
+    drifts = [
+        kind.drift_window(f.order, start_at + f.start)
+        for f in plan.faults
+        if isinstance(kind := f.spec.fault_kind, DataDrift)
+    ]  # data drift is done by the load worker to the requests it sends, on the faults' timeline
     return LoadConfig(
         target_url=target_url,
         path=load.target_path(),
@@ -188,21 +191,4 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         request_timeout_s=load.request_timeout,
         late_tolerance_s=load.late_tolerance,
         think_time_s=load.think_time,
-    )
-
-
-def _drift_window(fault: PlannedFault, start_at: float) -> DriftWindow:
-    """Data drift is done by the load worker to the requests it sends, on the same timeline as faults."""
-    params = fault.spec.typed_params()
-    assert isinstance(params, DataDriftParams)
-    return DriftWindow(
-        name=fault.spec.name,
-        start_at=start_at + fault.start,
-        end_at=None if fault.end is None else start_at + fault.end,
-        transform=params.transform,
-        features=params.features,
-        sigma=params.sigma,
-        factor=params.factor,
-        rate=params.rate,
-        ramp_s=params.ramp,
     )

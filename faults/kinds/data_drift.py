@@ -19,19 +19,24 @@ from faults.kind import CheckContext, FaultKind, FaultOrder, FaultParams
 from harness.durations import Duration
 from harness.load.drift import DriftTransform, DriftWindow, check_drift_features
 
+_WINDOW = DriftWindow.model_fields
+
 
 class DataDriftParams(FaultParams):
-    """How the requests the load sends drift from the baseline during the fault window."""
+    """How the requests the load sends drift from the baseline during the fault window.
+
+    The strengths' defaults and bounds are the load worker's (`DriftWindow`), so the two cannot drift apart;
+    `ramp` is written as a duration here and is `ramp_s` there."""
 
     transform: DriftTransform
     features: list[str] = Field(min_length=1)
-    sigma: float = 2.0
+    sigma: float = Field(_WINDOW["sigma"].default)
     """mean-shift: shift in baseline standard deviations."""
-    factor: float = Field(3.0, gt=0)
+    factor: float = Field(_WINDOW["factor"].default, gt=0)
     """scale: multiply the spread around the mean."""
-    rate: float = Field(0.2, gt=0, le=1)
+    rate: float = Field(_WINDOW["rate"].default, gt=0, le=1)
     """missing / out-of-range: fraction of rows affected."""
-    ramp: Duration = 0.0
+    ramp: Duration = _WINDOW["ramp_s"].default
     """Time to reach full strength; 0 is a sudden change."""
 
     @model_validator(mode="after")

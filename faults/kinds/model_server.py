@@ -17,6 +17,7 @@ from faults.capabilities import ModelServerFaults
 from faults.injector import Injector
 from faults.kind import FaultKind, FaultOrder, FaultParams, Overlap
 from faults.node import AdminFault
+from stack.server_faults import DEFAULT_XID_MESSAGE
 
 
 class AdminParams(FaultParams):
@@ -39,7 +40,9 @@ class ErrorBurstParams(AdminParams):
     SETS = "model server's error rate"
     rate: float = Field(1.0, gt=0, le=1)
     status: int = Field(500, ge=500, le=599)
-    message: str = "CUDA error: an illegal memory access was encountered (Xid 79)"
+    """500, not the model server's own default of 503: an Xid error is a deterministic failure the gateway
+    must not retry (it retries 503s, which say "overloaded, try elsewhere")."""
+    message: str = DEFAULT_XID_MESSAGE
 
     def admin_body(self) -> dict[str, Any]:
         return {"error_rate": self.rate, "error_status": self.status, "error_message": self.message}
