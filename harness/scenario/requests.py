@@ -87,11 +87,11 @@ def check_requests(scenario: Scenario, features: list[dict[str, Any]]) -> None:
 
     load = scenario.load
     if load.locustfile is not None:
-        drifts = [f.name for f in scenario.faults if f.kind == "data-drift"]
+        drifts = [f for f in scenario.faults if f.fault_kind.category == "data"]
         if drifts:
             raise ValueError(
-                f"load.locustfile: data-drift fault {drifts[0]!r} changes chaosdrill's own requests; "
-                "a locustfile's users build theirs"
+                f"load.locustfile: {drifts[0].kind} fault {drifts[0].name!r} changes chaosdrill's own "
+                "requests; a locustfile's users build theirs"
             )
         return
     try:
