@@ -31,7 +31,7 @@ def _containers_gone(run: Run, engine: docker.DockerClient) -> None:
 def test_example_validates() -> None:
     result = chaosdrill("validate", f"scenarios/{DRILL}")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "OK (compose-user-stack: 1 faults)" in result.stdout
+    assert "OK (compose-user-stack: 1 faults, seed 5)" in result.stdout
 
 
 @pytest.mark.slow
