@@ -15,7 +15,6 @@ from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.regression import check_gate_faults
-from harness.scenario.requests import check_requests
 from harness.thresholds import Scope
 from stack.model import FEATURE_SCHEMA
 
@@ -160,3 +159,23 @@ def _check_primary_region(scenario: Scenario) -> None:
         raise ValueError(
             f"stack.gateway.primary_region: {primary!r} is not a replica region ({', '.join(regions)})"
         )
+
+
+def check_requests(scenario: Scenario, features: list[dict[str, Any]]) -> None:
+    """What `load.request` needs from the rest of the scenario: a feature schema it can encode, and no
+    data drift for a locustfile (its users build their own bodies, which drift cannot reach)."""
+    from harness.load.bodies import body_encoder
+
+    load = scenario.load
+    if load.locustfile is not None:
+        drifts = [f for f in scenario.faults if f.fault_kind.category == "data"]
+        if drifts:
+            raise ValueError(
+                f"load.locustfile: {drifts[0].kind} fault {drifts[0].name!r} changes chaosdrill's own "
+                "requests; a locustfile's users build theirs"
+            )
+        return
+    try:
+        body_encoder(load.request, features)
+    except ValueError as exc:
+        raise ValueError(f"load.request: {exc}") from None

@@ -9,16 +9,13 @@ checks that relate them to the rest of the load and of the scenario.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from harness.load.observation import Observation, ObserveSpec, Preset
 from harness.load.request_spec import ReferenceRequest, RequestSpec, TemplateRequest
-
-if TYPE_CHECKING:
-    from harness.scenario.model import Scenario
 
 _OWN_PRESET: dict[str, Preset] = {
     "reference": "reference",
@@ -78,23 +75,3 @@ def resolve_locustfile(load: RequestFields, base: Path) -> None:
         load.locustfile = base / load.locustfile
         if not load.locustfile.is_file():
             raise ValueError(f"load.locustfile: no such file {load.locustfile}")
-
-
-def check_requests(scenario: Scenario, features: list[dict[str, Any]]) -> None:
-    """What `load.request` needs from the rest of the scenario: a feature schema it can encode, and no
-    data drift for a locustfile (its users build their own bodies, which drift cannot reach)."""
-    from harness.load.bodies import body_encoder
-
-    load = scenario.load
-    if load.locustfile is not None:
-        drifts = [f for f in scenario.faults if f.fault_kind.category == "data"]
-        if drifts:
-            raise ValueError(
-                f"load.locustfile: {drifts[0].kind} fault {drifts[0].name!r} changes chaosdrill's own "
-                "requests; a locustfile's users build theirs"
-            )
-        return
-    try:
-        body_encoder(load.request, features)
-    except ValueError as exc:
-        raise ValueError(f"load.request: {exc}") from None
