@@ -13,7 +13,14 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from harness.cli_history import COMMANDS, add_commands, add_history_options, dispatch, record_outcome
+from harness.cli_history import (
+    COMMANDS,
+    add_commands,
+    add_history_options,
+    dispatch,
+    record_summary,
+    report_recording,
+)
 from harness.errors import EXIT_BAD_INPUT, EXIT_OK, HarnessError
 from harness.history.location import in_effect, resolve_history
 from harness.interrupts import EXIT_INTERRUPTED, Interrupted, raise_on_signals
@@ -176,13 +183,15 @@ def _cleanup(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from harness.runner import RunOptions, run_drill
 
+    recorded: list[str] = []
     options = RunOptions(
-        out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides, force=args.force
-    )
+        out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides, force=args.force,
+        on_summary=lambda summary: recorded.append(record_summary(summary, args)),
+    )  # fmt: skip
     resolve_history(args.history)  # a malformed --history is bad input before the drill, not after it
     with in_effect(args.history):
         summary = run_drill(args.scenario, options).summary
-    return record_outcome(summary, _print_outcome(summary), args)
+    return report_recording(recorded[-1] if recorded else "", _print_outcome(summary))
 
 
 def _print_outcome(summary: RunSummary) -> int:

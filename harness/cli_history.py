@@ -94,23 +94,32 @@ def _required_history(given: str | None) -> HistoryLocation:
     return location
 
 
-def record_outcome(summary: RunSummary, exit_code: int, args: argparse.Namespace) -> int:
-    """Record a run that just ended; a history that cannot take it is one line and at least exit 2 (the
-    run directory stays, for `history import`)."""
+def record_summary(summary: RunSummary, args: argparse.Namespace) -> str:
+    """Record a run that just ended (again, if its verdict changed: the same run id is replaced); returns
+    the line to print. Called by the runner inside the run's wind-down, so a Ctrl-C during it is noted."""
     from harness.history.recording import record_run
     from harness.history.rows import RunLabels
 
     location = resolve_history(args.history)
     if location is None:
-        return exit_code
+        return ""
     try:
         record_run(location, summary, RunLabels(stack_version(args.stack_version)))
     except HarnessError as exc:
-        print(f"chaosdrill: error: the run was not recorded: {exc} (later: chaosdrill history import "
-              f"{summary.run_dir})", file=sys.stderr)  # fmt: skip
-        return max(exit_code, EXIT_BAD_INPUT) if exit_code in (0, 1) else exit_code
-    print(f"  recorded in history {location.shown}")
-    return exit_code
+        return (f"chaosdrill: error: the run was not recorded: {exc} (later: chaosdrill history import "
+                f"{summary.run_dir})")  # fmt: skip
+    return f"  recorded in history {location.shown}"
+
+
+def report_recording(line: str, exit_code: int) -> int:
+    """Print what `record_summary` said; a history that could not take the run is at least exit 2 (the run
+    directory stays, for `history import`)."""
+    if not line.startswith("chaosdrill: error:"):
+        if line:
+            print(line)
+        return exit_code
+    print(line, file=sys.stderr)
+    return max(exit_code, EXIT_BAD_INPUT) if exit_code in (0, 1) else exit_code
 
 
 def _suite(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class RunOptions:
     reports_root: Path = Path("reports")
     force: bool = False
     """Empty a non-empty `out_dir` (only if it is a run directory) instead of refusing it."""
+    on_summary: Callable[[RunSummary], None] | None = None
+    """Called with each summary the wind-down writes (e.g. to record it in the history): still inside the
+    wind-down, so a signal during it is noted and the run re-reported as incomplete, and called again."""
 
 
 @dataclass
@@ -72,11 +76,19 @@ def run_drill(scenario_path: Path, options: RunOptions) -> RunOutcome:
     shutil.copyfile(scenario_path, run_dir / SCENARIO_COPY)
     RunInfo(identity, str(Path(scenario_path).resolve()), overrides, plan.seed).write(run_dir)
     with registered(RegisteredRun(identity, str(run_dir), scenario.toxiproxy.url)):
-        return _Drill(scenario, plan, run_dir, identity).run()
+        return _Drill(scenario, plan, run_dir, identity, options.on_summary).run()
 
 
 class _Drill:
-    def __init__(self, scenario: Scenario, plan: Plan, run_dir: Path, identity: RunIdentity):
+    def __init__(
+        self,
+        scenario: Scenario,
+        plan: Plan,
+        run_dir: Path,
+        identity: RunIdentity,
+        on_summary: Callable[[RunSummary], None] | None = None,
+    ):
+        self.on_summary = on_summary
         self.scenario = scenario
         self.plan = plan
         self.run_dir = run_dir
@@ -114,19 +126,26 @@ class _Drill:
         return RunOutcome(summary, self.run_dir, EXIT_CODES[summary.verdict], summary.incomplete_reason)
 
     def _conclude(self, noted: NotedSignals) -> RunSummary:
-        """Verify and report; again if a signal landed meanwhile, so the reports say the run is incomplete."""
+        """Verify, report and hand the summary on; all again if a signal landed meanwhile, so the reports
+        (and the history) say the run is incomplete."""
         self.phase = "while the report was written"
         signals_before = len(noted.received)
         try:
-            summary = conclude(self.run_dir, self.plan)
+            summary = self._summarise()
             if len(noted.received) > signals_before:
-                summary = conclude(self.run_dir, self.plan)
+                summary = self._summarise()
         except Exception as exc:
             (self.run_dir / HARNESS_ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
             raise HarnessError(
                 f"the run's report could not be written: {type(exc).__name__}: {exc} "
                 f"(traceback in {self.run_dir / HARNESS_ERROR_FILE})"
             ) from None
+        return summary
+
+    def _summarise(self) -> RunSummary:
+        summary = conclude(self.run_dir, self.plan)
+        if self.on_summary is not None:
+            self.on_summary(summary)
         return summary
 
     def _interrupted(self, signal_name: str) -> None:

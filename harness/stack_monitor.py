@@ -58,7 +58,8 @@ class StackMonitor:
 
 
 def watch_stack_state(events: EventLog, probes_state: bool, run_dir: Path) -> None:
-    """Poll the stack's state from `stack_ready` until `stack_stopped`, where the stack exposes it."""
+    """Poll the stack's state from `stack_ready` until the teardown starts, where the stack exposes it
+    (after the drill, before its stack goes away: no polls of a gateway that is being stopped)."""
     if not probes_state:
         return
     monitors: list[StackMonitor] = []
@@ -72,4 +73,4 @@ def watch_stack_state(events: EventLog, probes_state: bool, run_dir: Path) -> No
             monitor.stop()
 
     events.subscribe("stack_ready", start)
-    events.subscribe("stack_stopped", stop)
+    events.subscribe("teardown_started", stop)
