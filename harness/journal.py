@@ -107,13 +107,7 @@ def read_journal(run_dir: Path, info: RunInfo, plan: Plan) -> Journal:
 
 def fault_records(plan: Plan, events: list[dict[str, Any]]) -> list[FaultRecord]:
     """Each planned fault as it really happened, from its `fault_*` events."""
-    records = {
-        f.spec.name: FaultRecord(
-            name=f.spec.name, kind=f.spec.kind, targets=list(f.targets), planned_at_s=f.start,
-            planned_until_s=f.end, params=dict(f.spec.params),
-        )
-        for f in plan.faults
-    }  # fmt: skip
+    records = {f.spec.name: f.record() for f in plan.faults}
     for event in events:
         record = records.get(str(event.get("fault")))
         if record is None:

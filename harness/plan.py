@@ -15,6 +15,7 @@ from harness.durations import format_duration
 from harness.scenario.checks import matching_replicas
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.overlaps import check_overlaps
+from harness.verify.results import FaultRecord
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class PlannedFault:
     @property
     def end(self) -> float | None:
         return self.spec.end
+
+    def record(self) -> FaultRecord:
+        """The fault as planned, before anything happened to it (the scheduler and the journal fill it in)."""
+        return FaultRecord(
+            name=self.spec.name, kind=self.spec.kind, targets=list(self.targets), planned_at_s=self.start,
+            planned_until_s=self.end, params=dict(self.spec.params),
+        )  # fmt: skip
 
     @property
     def order(self) -> FaultOrder:

@@ -19,7 +19,6 @@ from harness.events import EventLog
 from harness.injection import build_injectors
 from harness.interrupts import check_interrupted
 from harness.plan import Plan, PlannedFault
-from harness.verify.results import FaultRecord
 
 _TICK_S = 0.02
 
@@ -47,13 +46,7 @@ class FaultScheduler:
         self.stack = stack
         self.events = events
         self.clock = clock
-        self.records = {
-            f.spec.name: FaultRecord(
-                name=f.spec.name, kind=f.spec.kind, targets=list(f.targets), planned_at_s=f.start,
-                planned_until_s=f.end, params=dict(f.spec.params),
-            )
-            for f in plan.faults
-        }  # fmt: skip
+        self.records = {f.spec.name: f.record() for f in plan.faults}
         self._active: dict[str, list[Injector]] = {}
         self.doing = ""
         """The apply or clear in progress ("applying fault slow-link"); left set if an interrupt cuts it."""
