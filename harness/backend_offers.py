@@ -8,7 +8,8 @@ own imports of the scenario schema). A refusal says what the backend offers and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from faults.capabilities import (
     Capability,
@@ -22,6 +23,9 @@ from faults.capabilities import (
     in_words,
 )
 
+if TYPE_CHECKING:
+    from harness.scenario.model import StackSpec
+
 
 @dataclass(frozen=True)
 class BackendOffer:
@@ -29,6 +33,11 @@ class BackendOffer:
     runs: str
     """Which stack it runs, in words: backends running the same one are chosen with `stack.backend`."""
     capabilities: frozenset[Capability]
+    linked: frozenset[Capability] = frozenset()
+    """Those of `capabilities` a node has only behind a link the scenario declared (`links`)."""
+    links: frozenset[str] = frozenset()
+    link_field: str = ""
+    """Where the scenario declares a link, for messages."""
 
 
 _REFERENCE = frozenset(
@@ -42,15 +51,34 @@ COMPOSE = BackendOffer(
     "compose", "your compose stack", frozenset({ProcessControl, NetworkIsolation, ContainerControl})
 )
 """A user's own stack: its containers only; nothing is assumed of its inside."""
-BACKENDS = (LOCAL, DOCKER, COMPOSE)
+PROCESSES = BackendOffer("processes", "your processes", frozenset({ProcessControl}))
+"""The user's own commands as local processes: signals, and links where declared."""
+EXTERNAL = BackendOffer("external", "your running stack", frozenset())
+"""A stack the harness does not run: only links where declared (and actions, which need nothing)."""
+BACKENDS = (LOCAL, DOCKER, COMPOSE, PROCESSES, EXTERNAL)
+
+_LINKS = frozenset({NetworkLinks, NetworkIsolation})
+"""A link is a proxy the node's traffic goes through: toxics, and taking it down, cut the node off."""
 
 
-def backend_offer(backend: str, compose: bool) -> BackendOffer:
-    """The backend a scenario's `stack.backend` names; a compose file (`stack.compose`) means the user's
-    own stack, run by the compose backend."""
-    if compose:
-        return COMPOSE
-    return DOCKER if backend == DOCKER.name else LOCAL
+def backend_offer(stack: StackSpec) -> BackendOffer:
+    """What the scenario's stack offers: the reference stack on `stack.backend`, or the user's own stack,
+    which offers network faults on the nodes it declares links for."""
+    if stack.compose is not None:
+        links, field = frozenset(stack.compose.links), "stack.compose.links"
+        offer, linked = COMPOSE, frozenset({NetworkLinks})  # partitions: the engine disconnects any node
+    elif stack.processes is not None:
+        links = frozenset(n.name for n in stack.processes.nodes if n.link)
+        offer, linked, field = PROCESSES, _LINKS, "stack.processes.nodes[].link"
+    elif stack.external is not None:
+        links = frozenset(n.name for n in stack.external.nodes if n.link is not None)
+        offer, linked, field = EXTERNAL, _LINKS, "stack.external.nodes[].link"
+    else:
+        return DOCKER if stack.backend == DOCKER.name else LOCAL
+    if not links:
+        return offer
+    capabilities = offer.capabilities | linked
+    return replace(offer, capabilities=capabilities, linked=linked, links=links, link_field=field)
 
 
 def refusal(kind: str, needs: frozenset[Capability], offer: BackendOffer) -> str | None:
@@ -68,4 +96,14 @@ def refusal(kind: str, needs: frozenset[Capability], offer: BackendOffer) -> str
     else:
         who = "what no backend offers"
     offered = in_words(offer.capabilities)
+    if missing <= _LINKS and offer.link_field and not offer.links:
+        return f"{kind} needs a link to its target: declare one in {offer.link_field}"
     return f"{kind} needs {who} for {in_words(missing)}; the {offer.name} backend offers {offered}"
+
+
+def unlinked_refusal(kind: str, needs: frozenset[Capability], offer: BackendOffer, node: str) -> str | None:
+    """Why `node` cannot take a fault of `kind` although the stack offers what it needs: the capability
+    comes with a link and the node has none; None if it can."""
+    if needs & offer.linked and node not in offer.links:
+        return f"{kind} needs a link to {node}: declare one in {offer.link_field}"
+    return None

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # System packages the test suite needs, from Debian's archive: a PostgreSQL server (the history tests start
 # their own throw-away server with initdb/pg_ctl), Chromium (the trends page is loaded in a real headless
-# browser) and systemd (`systemd-analyze verify` checks the timer example in docs/ci/). Idempotent and quick
+# browser), systemd (`systemd-analyze verify` checks the timer example in docs/ci/) and HAProxy (the load
+# balancer in front of third-party model servers in the user-stack drills). Idempotent and quick
 # when everything is there: `apt-get update` runs only when something is missing, and then once. Run as
 # root, or as a user who may `sudo`.
 set -euo pipefail
 
-PACKAGES=(postgresql chromium systemd)
+PACKAGES=(postgresql chromium systemd haproxy)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

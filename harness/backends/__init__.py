@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def make_backend(scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None) -> StackBackend:
     """The backend `stack.backend` names (a compose file means the user's own stack)."""
-    offer = backend_offer(scenario.stack.backend, compose=scenario.stack.compose is not None)
+    offer = backend_offer(scenario.stack)
     if offer is COMPOSE:
         from harness.backends.compose_backend import ComposeBackend
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from faults.capabilities import StateProbe
 from faults.kind import CheckContext
-from harness.backend_offers import BackendOffer, backend_offer, refusal
+from harness.backend_offers import BackendOffer, backend_offer, refusal, unlinked_refusal
 from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
@@ -22,7 +22,7 @@ from stack.model import FEATURE_SCHEMA
 def check_semantics(scenario: Scenario) -> None:
     """Raise ValueError naming the field for the first inconsistency found."""
     _check_fault_names(scenario)
-    backend = backend_offer(scenario.stack.backend, compose=scenario.stack.compose is not None)
+    backend = backend_offer(scenario.stack)
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
     for index, fault in enumerate(scenario.faults):
         where = f"faults[{index}] ({fault.name})"
@@ -40,6 +40,9 @@ def check_semantics(scenario: Scenario) -> None:
         problem = refusal(fault.kind, fault.fault_kind.needs, backend)
         if problem is not None:
             raise ValueError(f"{where}.kind: {problem}")
+        for node in candidates if fault.target is not None else []:
+            if problem := unlinked_refusal(fault.kind, fault.fault_kind.needs, backend, node):
+                raise ValueError(f"{where}.target: {problem}")
     _check_request_profile(scenario)
     _check_kinds(scenario)
     _check_expectations(scenario, backend)

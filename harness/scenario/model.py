@@ -28,30 +28,17 @@ from faults.kinds import FAULT_KINDS
 from harness.durations import Duration, PositiveDuration
 from harness.scenario.regression import RegressionExpectation
 from harness.scenario.requests import RequestFields
+from harness.scenario.strict import Strict, check_name
+from harness.scenario.user_stacks import ExternalSpec, ProcessesSpec
 from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
 
 Fraction = Annotated[float, BeforeValidator(parse_fraction)]
-_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 MAX_SEED = 1 << 64
-MAX_NAME_LENGTH = 64
-"""Names end up in run directories, proxy, container and file names: long ones collide or overflow."""
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|m)\s*$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _check_name(value: str) -> str:
-    if len(value) > MAX_NAME_LENGTH:
-        raise ValueError(f"too long ({len(value)} characters; at most {MAX_NAME_LENGTH})")
-    if not _NAME.fullmatch(value):
-        raise ValueError(f"invalid name {value!r}: use lower-case letters, digits, '-', '_' or '.'")
-    return value
-
-
-class ReplicaSpec(_Strict):
+class ReplicaSpec(Strict):
     """One model-server replica of the reference stack."""
 
     name: str
@@ -59,7 +46,7 @@ class ReplicaSpec(_Strict):
     region: str = "east"
     labels: dict[str, str] = Field(default_factory=dict)
 
-    _name = field_validator("name")(_check_name)
+    _name = field_validator("name")(check_name)
 
     def all_labels(self) -> dict[str, str]:
         return {**self.labels, "accelerator": self.accelerator, "region": self.region, "name": self.name}
@@ -74,7 +61,7 @@ def _default_replicas() -> list[ReplicaSpec]:
     ]
 
 
-class GatewayOverrides(_Strict):
+class GatewayOverrides(Strict):
     """Settings of the reference gateway a scenario may change; the rest keep the stack's defaults."""
 
     profile: Literal["resilient", "fragile"] = "resilient"
@@ -82,7 +69,7 @@ class GatewayOverrides(_Strict):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 
 
-class EntrypointSpec(_Strict):
+class EntrypointSpec(Strict):
     """Where load enters a user's stack: a compose service and its container port."""
 
     service: str
@@ -91,7 +78,7 @@ class EntrypointSpec(_Strict):
     """Answers < 400 once the stack can take load."""
 
 
-class ComposeSpec(_Strict):
+class ComposeSpec(Strict):
     """A user's own stack from a compose file (docker backend); the harness assumes nothing of its inside."""
 
     file: Path
@@ -99,10 +86,23 @@ class ComposeSpec(_Strict):
     entrypoint: EntrypointSpec
     nodes: list[str] | None = None
     """Services that faults may target (default: every service but the entrypoint)."""
+    links: dict[str, str] = Field(default_factory=dict)
+    """`{gpu-0: gpu-0:8080}`: a chaosdrill link named after a node, forwarding to a service's port inside
+    the project's network; the file reaches it as `${CHAOSDRILL_LINK_GPU_0}` (harness.backends.variables)."""
+
+    @field_validator("links")
+    @classmethod
+    def _upstreams(cls, links: dict[str, str]) -> dict[str, str]:
+        for name, upstream in links.items():
+            check_name(name)
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+:\d{1,5}", upstream):
+                raise ValueError(f"{name}: upstream {upstream!r} is not SERVICE:PORT")
+        return links
 
 
-class StackSpec(_Strict):
-    """The stack under test. Today: the built-in reference stack, with its replicas and gateway settings."""
+class StackSpec(Strict):
+    """The stack under test: the built-in reference stack (its replicas and gateway settings), or the user's
+    own, as a compose file, as local processes or as an endpoint that already runs (one of the three)."""
 
     backend: Literal["local", "docker"] = "local"
     version: Literal["v1", "v2", "v2-bad"] = "v1"
@@ -113,14 +113,28 @@ class StackSpec(_Strict):
     """Fixed gateway port on 127.0.0.1 (default: a free one), e.g. to watch a drill with other tools."""
     startup_timeout: PositiveDuration = 30.0
     compose: ComposeSpec | None = None
+    processes: ProcessesSpec | None = None
+    external: ExternalSpec | None = None
 
     @model_validator(mode="after")
-    def _compose_needs_docker(self) -> StackSpec:
+    def _one_user_stack(self) -> StackSpec:
+        given = [k for k in ("compose", "processes", "external") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(
+                f"give one of stack.compose, stack.processes, stack.external, not {' and '.join(given)}"
+            )
         if self.compose is not None and self.backend != "docker":
             raise ValueError(
                 "a compose file (stack.compose) runs on the docker backend: set stack.backend: docker"
             )
+        if given and given[0] != "compose" and self.backend != "local":
+            raise ValueError(f"stack.{given[0]} runs no containers: leave stack.backend out (local)")
         return self
+
+    @property
+    def user_stack(self) -> ComposeSpec | ProcessesSpec | ExternalSpec | None:
+        """The user's own stack, if the scenario drills one rather than the reference stack."""
+        return self.compose or self.processes or self.external
 
     @field_validator("replicas")
     @classmethod
@@ -145,7 +159,7 @@ def _parse_rate(value: object) -> float:
     return rate
 
 
-class ProfileSpec(_Strict):
+class ProfileSpec(Strict):
     """What the requests carry: rows drawn from `features` (default: the reference model's training
     baseline), or rows replayed from a CSV/Parquet file of real requests."""
 
@@ -160,7 +174,7 @@ class ProfileSpec(_Strict):
         return self
 
 
-class LoadSpec(RequestFields, _Strict):
+class LoadSpec(RequestFields, Strict):
     """Closed model (`users`) or open model (`rate`), never both; `path`, `request`, `observe` and
     `locustfile` come from RequestFields."""
 
@@ -188,7 +202,7 @@ class LoadSpec(RequestFields, _Strict):
         return "closed" if self.users is not None else "open"
 
 
-class SloSpec(_Strict):
+class SloSpec(Strict):
     """The service-level objective evaluated per window of `window` seconds."""
 
     availability: Fraction = 0.99
@@ -213,7 +227,7 @@ class SloSpec(_Strict):
         return parse_threshold("latency", parse_metric_key("latency")[1], self.latency)
 
 
-class TargetSpec(_Strict):
+class TargetSpec(Strict):
     """Which replicas a fault hits: one by name, or `count`/`percent` of those matching `labels`."""
 
     node: str | None = None
@@ -249,7 +263,7 @@ def _target_shorthand(value: object) -> object:
     return value
 
 
-class FaultSpec(_Strict):
+class FaultSpec(Strict):
     name: str
     kind: str
     at: Duration
@@ -258,7 +272,7 @@ class FaultSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
     """Validated also when left out: a kind with required params must not pass with none."""
 
-    _name = field_validator("name")(_check_name)
+    _name = field_validator("name")(check_name)
 
     @field_validator("kind")
     @classmethod
@@ -314,19 +328,19 @@ class FaultSpec(_Strict):
         return self.fault_kind.parse(self.params)
 
 
-class RecoveryExpectation(_Strict):
+class RecoveryExpectation(Strict):
     fault: str
     max: PositiveDuration
 
 
-class DriftDetectedExpectation(_Strict):
+class DriftDetectedExpectation(Strict):
     """The stack's drift monitor alerts within `within` of a `data-drift` fault, and never before it."""
 
     fault: str
     within: PositiveDuration
 
 
-class RollbackExpectation(_Strict):
+class RollbackExpectation(Strict):
     """The stack rolls a deployed canary back within `within`; afterwards it serves no canary traffic."""
 
     fault: str
@@ -335,7 +349,7 @@ class RollbackExpectation(_Strict):
     """Bound on requests answered by the canary version (the users the bad version hurt)."""
 
 
-class BreakerOpenedExpectation(_Strict):
+class BreakerOpenedExpectation(Strict):
     """The gateway's circuit breaker for a faulted node opens within `within` of the fault."""
 
     fault: str
@@ -400,13 +414,13 @@ class Expectations(BaseModel):
         return parsed
 
 
-class ToxiproxySpec(_Strict):
+class ToxiproxySpec(Strict):
     """Where network faults are applied: the embedded proxy (default) or a running Toxiproxy server."""
 
     url: str | None = Field(None, pattern=r"^https?://[^/\s]+:\d+/?$")
 
 
-class SafetySpec(_Strict):
+class SafetySpec(Strict):
     """Drills reach and expose loopback addresses only, unless `allow_remote` (`chaosdrill run
     --allow-remote`): then each other address (`toxiproxy.url`, a compose port, the load target) is named in
     a warning. Checked by `harness.scenario.safety`."""
@@ -414,7 +428,7 @@ class SafetySpec(_Strict):
     allow_remote: bool = False
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     name: str
     description: str = ""
     seed: int = Field(1, ge=0, lt=MAX_SEED)
@@ -427,4 +441,4 @@ class Scenario(_Strict):
     faults: list[FaultSpec] = Field(default_factory=list)
     expectations: Expectations = Field(default_factory=Expectations)
 
-    _name = field_validator("name")(_check_name)
+    _name = field_validator("name")(check_name)

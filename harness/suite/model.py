@@ -22,7 +22,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import InputError
-from harness.scenario.model import MAX_NAME_LENGTH, MAX_SEED
+from harness.scenario.model import MAX_SEED
+from harness.scenario.strict import MAX_NAME_LENGTH
 from harness.scenario.yaml_input import YamlInputError, read_yaml
 
 _NAME = rf"^[a-z0-9][a-z0-9_.-]{{0,{MAX_NAME_LENGTH - 1}}}$"
