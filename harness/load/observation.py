@@ -100,6 +100,19 @@ class Observation(BaseModel):
     def sources(self) -> dict[Signal, SignalSource | None]:
         return {signal: getattr(self, signal) for signal in SIGNALS}
 
+    def absent(self, signal: Signal, responses: int) -> str:
+        """Why no answer gave `signal`, in the words of this run's mapping: a stack that is not the
+        reference one must not read of headers it was never asked to send."""
+        source = getattr(self, signal)
+        if source is None:
+            return f"{signal} is not observed (load.observe.{signal} is not set)"
+        return f"no {source.describe()} on any of {responses:,} responses"
+
+    def present(self, signal: Signal, responses: int) -> str:
+        """What a figure from `signal` was measured over: "1,200 responses with header X-Attempts"."""
+        source = getattr(self, signal)
+        return f"{responses:,} responses with {source.describe() if source else signal}"
+
 
 class ObserveSpec(BaseModel):
     """`load.observe` as written: a preset (default: the request protocol's own) and per-signal changes;

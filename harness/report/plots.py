@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from harness.load.observation import PRESETS, Observation
 from harness.report import series
 from harness.report.formatting import fmt_ms, fmt_percent, fmt_seconds
 from harness.report.stack_events import BreakerChange, CanaryChange
@@ -66,6 +67,8 @@ class PlotInputs:
     horizon_s: float
     breakers: list[BreakerChange] = field(default_factory=list)
     canary: list[CanaryChange] = field(default_factory=list)
+    observation: Observation = field(default_factory=lambda: Observation(**PRESETS["reference"]))
+    """Where answers said who served them and after how many attempts (the run's `load.observe`)."""
 
 
 def _midpoints(windows: pd.DataFrame) -> pd.Series:
@@ -247,8 +250,8 @@ def _traffic_share(ax: Axes, inputs: PlotInputs) -> None:
     if inputs.samples.empty:
         _no_data(ax)
         return
-    if not inputs.summary.traffic_share:  # no X-Served-By on any response: who served is unknown
-        _no_data(ax, "no X-Served-By header on any response")
+    if not inputs.summary.traffic_share:  # no answer said who served it: unknown, not "nobody"
+        _no_data(ax, inputs.observation.absent("replica", len(inputs.samples)))
         return
     shares = series.replica_shares(inputs.samples, window_s)
     _stacked_bars(ax, shares, window_s, lambda name: "lightgray" if name == series.NO_REPLICA else None)
@@ -310,8 +313,8 @@ def _attempts(ax: Axes, inputs: PlotInputs) -> None:
         _no_data(ax)
         return
     attempts = series.attempts_per_window(inputs.samples, inputs.summary.slo.window_s)
-    if attempts.empty:  # no response carried an X-Attempts header: nothing to plot, and nothing to invent
-        _no_data(ax, "no X-Attempts header on any response")
+    if attempts.empty:  # no answer said its attempts: nothing to plot, and nothing to invent
+        _no_data(ax, inputs.observation.absent("attempts", len(inputs.samples)))
         return
     ax.step(attempts.index, attempts["mean"], where="post", color="tab:blue", label="mean")
     ax.step(attempts.index, attempts["max"], where="post", color="tab:purple", label="max")

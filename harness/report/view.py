@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.load.observation import Observation
 from harness.report import series
 from harness.report.document import Image, ReportView, Section, Table
 from harness.report.formatting import (
@@ -254,16 +255,16 @@ def _slo_section(summary: RunSummary) -> Section:
     return Section("SLO", paragraphs=[intro], table=Table(["Figure", "Target", "Achieved"], rows))
 
 
-def _served_paragraphs(summary: RunSummary, samples: pd.DataFrame) -> list[str]:
+def _served_paragraphs(summary: RunSummary, samples: pd.DataFrame, observation: Observation) -> list[str]:
     if samples.empty:
         return []
-    reported = int((samples["degraded"] >= 0).sum())  # -1: the response had no X-Degraded header
+    reported = int((samples["degraded"] >= 0).sum())  # -1: the answer did not say
     degraded = int((samples["degraded"] == 1).sum())
     paragraphs = [
-        f"{degraded:,} of {reported:,} responses with an X-Degraded header "
+        f"{degraded:,} of {observation.present('degraded', reported)} "
         f"({fmt_percent(degraded / reported, 1)}) were answered by the fallback model (degraded)."
         if reported
-        else f"Degraded answers not reported: no X-Degraded header on any of {len(samples):,} responses."
+        else f"Degraded answers not reported: {observation.absent('degraded', len(samples))}."
     ]
     if summary.load.get("rate"):
         late = int(samples["late"].sum())
@@ -279,12 +280,15 @@ def _breaker_bullets(breakers: list[BreakerChange]) -> list[str]:
     return [f"Breaker of {node}: {', '.join(changes)}." for node, changes in sorted(by_node.items())]
 
 
-def _traffic_section(summary: RunSummary, samples: pd.DataFrame, breakers: list[BreakerChange]) -> Section:
+def _traffic_section(
+    summary: RunSummary, samples: pd.DataFrame, breakers: list[BreakerChange], observation: Observation
+) -> Section:
     """Shares from the samples, so failed requests (no replica) count too; the summary's if none were kept."""
     counts = series.requests_per_replica(samples)
+    served = _served_paragraphs(summary, samples, observation)
     if set(counts) == {series.NO_REPLICA} and not summary.traffic_share:
-        missing = f"Not reported: no X-Served-By header on any of {counts[series.NO_REPLICA]:,} responses."
-        paragraphs = [missing, *_served_paragraphs(summary, samples)]
+        missing = f"Not reported: {observation.absent('replica', counts[series.NO_REPLICA])}."
+        paragraphs = [missing, *served]
         return Section("Traffic share", paragraphs=paragraphs, bullets=_breaker_bullets(breakers))
     total = sum(counts.values())
     replicas = sorted(set(summary.traffic_share) | set(counts), key=lambda r: (r == series.NO_REPLICA, r))
@@ -300,7 +304,7 @@ def _traffic_section(summary: RunSummary, samples: pd.DataFrame, breakers: list[
         for name in replicas
     ]
     table = Table(["Replica", "Requests", "Share"], rows)
-    paragraphs = _served_paragraphs(summary, samples)
+    paragraphs = served
     return Section("Traffic share", paragraphs=paragraphs, bullets=_breaker_bullets(breakers), table=table)
 
 
@@ -333,6 +337,7 @@ def build_view(
     plots: dict[str, Path],
     breakers: list[BreakerChange],
     mechanism_sections: list[Section],
+    observation: Observation,
 ) -> ReportView:
     """mechanism_sections (model versions, data drift) follow the traffic share they break down."""
     verdict = summary.verdict.upper()
@@ -346,7 +351,7 @@ def build_view(
         _timeline_section(summary, events, spans),
         _faults_section(summary, spans),
         _slo_section(summary),
-        _traffic_section(summary, samples, breakers),
+        _traffic_section(summary, samples, breakers, observation),
         *mechanism_sections,
         _plots_section(run_dir, plots),
         _run_section(summary),

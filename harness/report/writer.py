@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness.report.answers_section import answer_sections
+from harness.report.answers_section import answer_sections, run_observation
 from harness.report.document import Image, Section
 from harness.report.drift_comparison import compare_drift
 from harness.report.drift_plot import DRIFT_PLOT_TITLE, write_drift_plot
@@ -70,11 +70,14 @@ def write_reports(
     origin = time_origin(summary)
     breakers = breaker_changes(events, origin)
     canary = canary_changes(events, summary.faults, origin)
-    inputs = PlotInputs(summary, samples, windows, spans, horizon_s, breakers, canary)
+    observation = run_observation(run_dir)
+    inputs = PlotInputs(summary, samples, windows, spans, horizon_s, breakers, canary, observation)
     plots = write_plots(run_dir / "plots", inputs, RUN_PLOTS)
     sections, mechanism_plots = _mechanism_sections(run_dir, inputs, snapshots, drift_truth)
     sections += answer_sections(run_dir, summary, samples)
-    view = build_view(summary, samples, windows, events, spans, run_dir, plots, breakers, sections)
+    view = build_view(
+        summary, samples, windows, events, spans, run_dir, plots, breakers, sections, observation
+    )
     markdown = run_dir / "report.md"
     markdown.write_text(render_markdown(view), encoding="utf-8")
     html = run_dir / "report.html"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harness.durations import format_duration
+from harness.load.observation import Signal
 from harness.scenario.model import RecoveryExpectation, Scenario
 from harness.thresholds import Scope, Threshold
 from harness.verify.recovery import assess_recovery
@@ -79,8 +80,9 @@ def _evaluate_threshold(threshold: Threshold, scenario: Scenario, m: Measurement
     return ExpectationResult(threshold.name, threshold.metric, stored, text, unit, passed, explanation)
 
 
-_HEADERS = {"attempts": "X-Attempts", "degraded": "X-Degraded"}
-"""Metrics read from a gateway header; a response without it (recorded as -1) is no evidence either way."""
+_SIGNALS: dict[str, Signal] = {"attempts": "attempts", "degraded": "degraded"}
+"""Metrics read from a signal of each answer (`load.observe`); an answer without it (recorded as -1) is no
+evidence either way."""
 
 
 def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple[float | None, str]:
@@ -98,13 +100,14 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
         return None, f"no requests{scope}"
     if metric == "error_budget":
         return _burn(samples, scenario.slo.availability)
-    header = _HEADERS.get(metric)
-    if header is None:
+    signal = _SIGNALS.get(metric)
+    if signal is None:
         return _aggregate(samples, threshold), f"over {len(samples):,} requests{scope}"
     reported = samples[samples[metric] >= 0]
+    observation = scenario.load.observation()
     if reported.empty:
-        return None, f"no {header} header on any of {len(samples):,} responses{scope}"
-    return _aggregate(reported, threshold), f"over {len(reported):,} responses with an {header} header{scope}"
+        return None, f"{observation.absent(signal, len(samples))}{scope}"
+    return _aggregate(reported, threshold), f"over {observation.present(signal, len(reported))}{scope}"
 
 
 def _scope_text(scope: Scope) -> str:

@@ -91,7 +91,7 @@ def _observed(gate: RegressionExpectation, run: ThisRun) -> tuple[float | None, 
         return (None, "this run sent no requests") if success is None else (1 - success, None)
     value = getattr(run.slo, _FIGURES[gate.metric])
     if value is None:
-        return None, f"this run has no {gate.metric} (no requests, or no X-Attempts header)"
+        return None, f"this run has no {gate.metric} (no requests, or no answer said its attempts)"
     return value, None
 
 

@@ -200,7 +200,7 @@ def test_an_expectation_on_a_header_the_stack_never_sent_is_not_measured(tmp_pat
     result = chaosdrill("report", str(foreign))
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        f"NOT MEASURED degraded: rate < 1%: not measured: no X-Degraded header on any of {len(rows):,}"
+        f"NOT MEASURED degraded: rate < 1%: not measured: no header X-Degraded on any of {len(rows):,}"
         in (result.stdout)
     )
     assert json.loads((foreign / "summary.json").read_text())["expectations"][0]["status"] == "not measured"

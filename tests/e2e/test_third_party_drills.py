@@ -81,7 +81,7 @@ def test_a_body_the_server_does_not_speak_shows_its_answers(mlflow_server: Model
     assert f"- 400 × {len(samples):,}: ValueError: Expected 2D array, got scalar array instead:" in errors
     signals = report[report.index("## Observed signals") :]
     assert "| attempts | header X-Attempts | 0 of" in signals
-    assert "not measured: no X-Attempts header on any of" in signals.split("| Signal |")[0]
+    assert "not measured: no header X-Attempts on any of" in signals.split("| Signal |")[0]
 
 
 def test_mlserver_answers_open_inference_requests(mlserver: ModelServer, work: Path) -> None:

@@ -20,7 +20,7 @@ def _headerless_run(tmp_path: Path) -> dict[str, Path]:
     samples[["replica", "version"]] = ""
     samples[["attempts", "degraded"]] = -1
     missing = ExpectationResult.not_measured(
-        "degraded: rate < 1%", "degraded", "rate < 1%", "%", "no X-Degraded header on any of 2,400 responses"
+        "degraded: rate < 1%", "degraded", "rate < 1%", "%", "no header X-Degraded on any of 2,400 responses"
     )
     faults = make_faults(latency_recovered=True)
     summary = make_summary("bare-stack", [missing], faults, samples)
@@ -38,16 +38,16 @@ def test_a_headerless_stack_gets_no_made_up_figures(tmp_path: Path) -> None:
             "n/a",
             "rate \\< 1%",
             "NOT MEASURED",
-            "not measured: no X-Degraded header on any of 2,400 responses",
+            "not measured: no header X-Degraded on any of 2,400 responses",
         ]
     ]
     traffic = markdown.split("\n## Traffic share\n", 1)[1].split("\n## ", 1)[0]
-    assert "Not reported: no X-Served-By header on any of 2,400 responses." in traffic
-    assert "Degraded answers not reported: no X-Degraded header on any of 2,400 responses." in traffic
+    assert "Not reported: no header X-Served-By on any of 2,400 responses." in traffic
+    assert "Degraded answers not reported: no header X-Degraded on any of 2,400 responses." in traffic
     assert "(no replica)" not in traffic and "|" not in traffic
     failure = ET.parse(written["junit.xml"]).getroot().find(".//testcase/failure")
     assert failure is not None
-    assert failure.get("message") == "not measured: no X-Degraded header on any of 2,400 responses"
+    assert failure.get("message") == "not measured: no header X-Degraded on any of 2,400 responses"
 
 
 def test_degraded_share_counts_only_responses_that_said(tmp_path: Path) -> None:
@@ -59,5 +59,5 @@ def test_degraded_share_counts_only_responses_that_said(tmp_path: Path) -> None:
     written = write_reports(tmp_path / "run", summary, samples, make_windows(samples), make_events(faults))
     markdown = written["report.md"].read_text(encoding="utf-8")
     assert (
-        "300 of 1,200 responses with an X-Degraded header (25.0%) were answered by the fallback" in markdown
+        "300 of 1,200 responses with header X-Degraded (25.0%) were answered by the fallback" in markdown
     )

@@ -80,27 +80,27 @@ THRESHOLDS = [
     ("server_errors{fault:kill}", "count >= 31", 30.0, "", "fail",
      "server_errors count was 30 over 50 requests during fault kill"),
     ("degraded", "rate < 10%", 10.0, "%", "fail",
-     "degraded rate was 10.000% over 200 responses with an X-Degraded header"),
+     "degraded rate was 10.000% over 200 responses with header X-Degraded"),
     ("degraded", "count == 20", 20.0, "", "pass",
-     "degraded count was 20 over 200 responses with an X-Degraded header"),
+     "degraded count was 20 over 200 responses with header X-Degraded"),
     ("degraded{fault:slow}", "rate >= 50%", 50.0, "%", "pass",
-     "degraded rate was 50.000% over 40 responses with an X-Degraded header during fault slow"),
+     "degraded rate was 50.000% over 40 responses with header X-Degraded during fault slow"),
     ("degraded{steady}", "count == 0", 0.0, "", "pass",
-     "degraded count was 0 over 130 responses with an X-Degraded header outside fault windows"),
+     "degraded count was 0 over 130 responses with header X-Degraded outside fault windows"),
     ("attempts", "mean <= 1.4", 1.4, "", "pass",
-     "attempts mean was 1.4 over 200 responses with an X-Attempts header"),
+     "attempts mean was 1.4 over 200 responses with header X-Attempts"),
     ("attempts", "mean < 1.4", 1.4, "", "fail",
-     "attempts mean was 1.4 over 200 responses with an X-Attempts header"),
+     "attempts mean was 1.4 over 200 responses with header X-Attempts"),
     ("attempts", "max < 3", 3.0, "", "fail",
-     "attempts max was 3 over 200 responses with an X-Attempts header"),
+     "attempts max was 3 over 200 responses with header X-Attempts"),
     ("attempts", "p(90) < 3", 3.0, "", "fail",
-     "attempts p(90) was 3 over 200 responses with an X-Attempts header"),
+     "attempts p(90) was 3 over 200 responses with header X-Attempts"),
     ("attempts", "p(80) <= 2", 2.0, "", "pass",
-     "attempts p(80) was 2 over 200 responses with an X-Attempts header"),
+     "attempts p(80) was 2 over 200 responses with header X-Attempts"),
     ("attempts{fault:kill}", "mean > 2.5", 2.6, "", "pass",
-     "attempts mean was 2.6 over 50 responses with an X-Attempts header during fault kill"),
+     "attempts mean was 2.6 over 50 responses with header X-Attempts during fault kill"),
     ("attempts{steady}", "max == 1", 1.0, "", "pass",
-     "attempts max was 1 over 130 responses with an X-Attempts header outside fault windows"),
+     "attempts max was 1 over 130 responses with header X-Attempts outside fault windows"),
     ("latency", "avg < 75.5ms", 75.5, "ms", "fail", "latency avg was 75.5ms over 200 requests"),
     ("latency", "avg <= 75.5ms", 75.5, "ms", "pass", "latency avg was 75.5ms over 200 requests"),
     ("latency", "med <= 20ms", 20.0, "ms", "pass", "latency med was 20.0ms over 200 requests"),
@@ -260,13 +260,13 @@ def bare_run():
 # fmt: off
 NOT_MEASURED = [
     # key, threshold, unit, samples, records, what was missing
-    ("degraded", "rate < 1%", "%", bare_run, the_records, "no X-Degraded header on any of 200 responses"),
-    ("degraded", "count == 0", "", bare_run, the_records, "no X-Degraded header on any of 200 responses"),
+    ("degraded", "rate < 1%", "%", bare_run, the_records, "no header X-Degraded on any of 200 responses"),
+    ("degraded", "count == 0", "", bare_run, the_records, "no header X-Degraded on any of 200 responses"),
     ("degraded{fault:kill}", "rate < 1%", "%", bare_run, the_records,
-     "no X-Degraded header on any of 50 responses during fault kill"),
-    ("attempts", "max <= 3", "", bare_run, the_records, "no X-Attempts header on any of 200 responses"),
+     "no header X-Degraded on any of 50 responses during fault kill"),
+    ("attempts", "max <= 3", "", bare_run, the_records, "no header X-Attempts on any of 200 responses"),
     ("attempts{steady}", "mean < 2", "", bare_run, the_records,
-     "no X-Attempts header on any of 130 responses outside fault windows"),
+     "no header X-Attempts on any of 130 responses outside fault windows"),
     ("errors{fault:kill}", "rate < 1%", "%", the_run, lambda: [record("kill", None, None)],
      "fault kill was never applied, so no request fell in its window"),
     ("latency{fault:slow}", "p(99) < 1s", "ms", the_run,
@@ -288,6 +288,19 @@ def test_without_evidence_an_expectation_is_not_measured(key, text, unit, sample
     got = evaluate_one(key, text, samples=samples(), records=records())
     assert got == not_measured(key, text, unit, missing)
     assert got.passed is False and got.status == "not measured"
+
+
+@pytest.mark.parametrize(
+    ("load", "missing"),
+    [
+        ({"observe": {"attempts": {"json": "meta.n"}}}, "no body meta.n on any of 200 responses"),
+        ({"request": {"protocol": "mlflow"}}, "attempts is not observed (load.observe.attempts is not set)"),
+    ],
+)
+def test_missing_evidence_is_named_as_the_scenario_maps_it(load, missing):
+    """A stack that is not the reference one is never told of headers it was not asked to send."""
+    got = evaluate_one("attempts", "max <= 3", samples=bare_run(), records=the_records(), load=load)
+    assert got == not_measured("attempts", "max <= 3", "", missing)
 
 
 def test_late_without_any_scheduled_request_is_not_measured():
@@ -316,7 +329,7 @@ def test_headers_on_some_responses_only_are_evidence_from_those():
         "rate == 100%",
         "%",
         "pass",
-        "degraded rate was 100.000% over 100 responses with an X-Degraded header; met (rate == 100%)",
+        "degraded rate was 100.000% over 100 responses with header X-Degraded; met (rate == 100%)",
     )
     assert evaluate_one("attempts", "mean == 2", samples=samples, records=[]) == result(
         "attempts: mean == 2",
@@ -324,7 +337,7 @@ def test_headers_on_some_responses_only_are_evidence_from_those():
         "mean == 2",
         "",
         "pass",
-        "attempts mean was 2 over 100 responses with an X-Attempts header; met (mean == 2)",
+        "attempts mean was 2 over 100 responses with header X-Attempts; met (mean == 2)",
     )
 
 

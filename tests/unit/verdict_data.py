@@ -80,11 +80,12 @@ def scenario(
     duration: str = "20s",
     slo: dict[str, Any] | None = None,
     faults: list[dict[str, Any]] | None = None,
+    load: dict[str, Any] | None = None,
 ) -> Scenario:
     return Scenario.model_validate(
         {
             "name": "synthetic",
-            "load": {"users": 1, "duration": duration},
+            "load": {"users": 1, "duration": duration} | (load or {}),
             "slo": {"availability": "75%", "latency": "p(99) < 150ms", "window": "2s", "recovery_windows": 3}
             | (slo or {}),
             "faults": FAULTS if faults is None else faults,
