@@ -66,6 +66,7 @@ PLAIN_LOCUSTFILE = textwrap.dedent(
     """
 )
 
+
 class Result(NamedTuple):
     rps: float
     per_cpu_s: float
@@ -244,6 +245,7 @@ def main() -> None:
         ours = statistics.median(getattr(result, field) for result in results["ours"])
         plain = statistics.median(getattr(result, field) for result in results["plain"])
         print(f"median {label}: ours {ours:.0f}, plain locust {plain:.0f}, ratio {ours / plain:.3f}")
+
 
 if __name__ == "__main__":
     main()

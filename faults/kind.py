@@ -33,8 +33,9 @@ class NoParams(FaultParams):
 
 P = TypeVar("P", bound=FaultParams)
 
-Category = Literal["network", "node", "deploy", "data"]
-"""Which structured expectations may refer to a fault (breaker_opened: network or node faults, ...)."""
+Category = Literal["network", "node", "deploy", "data", "action"]
+"""Which structured expectations may refer to a fault (breaker_opened: network or node faults, ...); an
+`action` is whatever the scenario's own command does, so any of them may."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class CheckContext:
     canary_slots: int
     request_features: Sequence[Mapping[str, Any]]
     """The feature schema the load's requests carry."""
+    duration: float | None = None
+    """The fault's own `duration` (None: it stays until the load ends)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +90,8 @@ class FaultKind(ABC, Generic[P]):
     """Targets must be GPU nodes; default target: one of them."""
     open_ended: bool = False
     """May omit `duration` (a node killed for good, a deploy or drift that stays)."""
+    may_target: bool = False
+    """A kind with a `subject` that may still be given a `target` (an action run once per node)."""
     overlap: Overlap = Overlap()
 
     @property

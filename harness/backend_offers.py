@@ -76,7 +76,7 @@ def backend_offer(stack: StackSpec) -> BackendOffer:
     else:
         return DOCKER if stack.backend == DOCKER.name else LOCAL
     if not links:
-        return offer
+        return replace(offer, link_field=field)  # a refusal then says where a link would be declared
     capabilities = offer.capabilities | linked
     return replace(offer, capabilities=capabilities, linked=linked, links=links, link_field=field)
 
@@ -91,14 +91,20 @@ def refusal(kind: str, needs: frozenset[Capability], offer: BackendOffer) -> str
     same_stack = [b.name for b in offering if b.runs == offer.runs]
     if same_stack:
         who = f"the {' or '.join(same_stack)} backend (stack.backend)"
+    elif offering and all(b.runs == LOCAL.runs for b in offering):
+        who = f"{LOCAL.runs}'s internals"
     elif offering:
-        who = f"{offering[0].runs}'s internals"
+        stacks = dict.fromkeys(b.runs for b in offering)  # in order, once each
+        who = f"a stack the harness runs ({', '.join(stacks)})"
     else:
         who = "what no backend offers"
     offered = in_words(offer.capabilities)
     if missing <= _LINKS and offer.link_field and not offer.links:
         return f"{kind} needs a link to its target: declare one in {offer.link_field}"
-    return f"{kind} needs {who} for {in_words(missing)}; the {offer.name} backend offers {offered}"
+    refused = f"{kind} needs {who} for {in_words(missing)}; the {offer.name} backend offers {offered}"
+    if offer.name == EXTERNAL.name:
+        return f"{refused} (an `action` fault runs your own command instead)"
+    return refused
 
 
 def unlinked_refusal(kind: str, needs: frozenset[Capability], offer: BackendOffer, node: str) -> str | None:

@@ -1,18 +1,22 @@
 """`chaosdrill cleanup`: remove what killed runs left behind, and nothing a live run still uses.
 
 By default only runs whose harness process is gone are cleaned: containers say whose they are in their
-labels, proxies on a shared Toxiproxy server in their names (`chaosdrill-<run id>-<node>`), and the run
-registry knows which Toxiproxy server each run used. `--run-id` picks one run (alive or not), `--all`
+labels, proxies on a shared Toxiproxy server in their names (`chaosdrill-<run id>-<node>`), the user's own
+processes in their environment (`CHAOSDRILL_RUN`), and the run registry knows which Toxiproxy server each
+run used. `--run-id` picks one run (alive or not), `--all`
 takes everything chaosdrill ever made.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+import psutil
+
 from harness.errors import HarnessError
-from harness.run_identity import RunIdentity, proxy_run_id
+from harness.run_identity import RunIdentity, marked_identity, proxy_run_id
 from harness.run_registry import forget, registered_runs
 
 
@@ -47,6 +51,7 @@ def cleanup(scope: CleanupScope, toxiproxy_urls: list[str]) -> CleanupResult:
     for url in urls:
         _remove_proxies(url, scope, identities, result)
     _remove_containers(scope, result)
+    _remove_processes(scope, result)
     for run_id, run in runs.items():
         if scope.wants(run_id, run.identity) and not run.identity.harness_alive():
             forget(run_id)
@@ -75,6 +80,25 @@ def _remove_proxies(
             result.removed.append(f"proxy {name} on {url}")
         except Exception as exc:
             result.failed.append(f"proxy {name} on {url}: {exc}")
+
+
+def _remove_processes(scope: CleanupScope, result: CleanupResult) -> None:
+    """Processes a run started for a user's stack carry its identity in their environment; what outlived
+    a SIGKILLed harness (a server's workers: only the harness's direct children die with it) is killed."""
+    for process in psutil.process_iter(["pid", "name"]):
+        try:
+            identity = marked_identity(process.environ())
+        except psutil.Error:  # gone meanwhile, a zombie, or another user's: not ours to judge
+            continue
+        if identity is None or process.pid == os.getpid() or not scope.wants(identity.run_id, identity):
+            continue
+        try:
+            process.kill()
+            result.removed.append(f"process {process.pid} ({process.info['name']}) of run {identity.run_id}")
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.Error as exc:
+            result.failed.append(f"process {process.pid} of run {identity.run_id}: {exc}")
 
 
 def _remove_containers(scope: CleanupScope, result: CleanupResult) -> None:

@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     images_commands = images.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
     build = images_commands.add_parser("build", help="build the base and stack images locally (no registry)")
     build.add_argument("--force", action="store_true", help="rebuild even if the content hash is unchanged")
+    wheels = images_commands.add_parser(
+        "wheels", help="a requirements file's wheels for chaosdrill/base:bookworm, into a build context"
+    )
+    wheels.add_argument("requirements", type=Path, help="a pip requirements file")
+    wheels.add_argument("--dest", type=Path, required=True, help="a folder inside the build context")
 
     report = commands.add_parser("report", help="re-verify a run directory and write its reports again")
     report.add_argument("run_dir", type=Path, help="a run directory: complete, interrupted or killed")
@@ -93,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(commands)
 
     cleanup = commands.add_parser(
-        "cleanup", help="remove containers, networks, volumes and proxies that killed runs left behind"
+        "cleanup", help="remove the containers, networks, proxies and processes killed runs left behind"
     )
     which = cleanup.add_mutually_exclusive_group()
     which.add_argument("--run-id", help="only this run's (alive or not)")
@@ -148,11 +153,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         except ServeError as exc:
             raise HarnessError(str(exc)) from None
         return EXIT_OK
+    if args.command == "images" and args.images_command == "wheels":
+        from harness.backends.docker_images import ship_wheels
+
+        print(f"{len(ship_wheels(args.requirements, args.dest))} wheels in {args.dest}")
+        return EXIT_OK
     if args.command == "images":
-        from harness.backends.docker_images import build_images
+        from harness.backends.docker_images import BASE_TAG, build_images
 
         tags = build_images(force=args.force)
-        print(f"stack image: {tags.stack} (base {tags.base})")
+        print(f"stack image: {tags.stack} (base {tags.base}, tagged {BASE_TAG})")
         return EXIT_OK
     if args.command == "cleanup":
         return _cleanup(args)

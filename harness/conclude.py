@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.backend_offers import backend_offer
 from harness.journal import SCENARIO_COPY, Journal, RunInfo, read_journal
 from harness.load.features_log import read_features
 from harness.load.files import FEATURES_FILE
@@ -27,6 +28,7 @@ from harness.scenario import Scenario
 from harness.scoring import resilience
 from harness.verify.drift_truth import drift_over_time
 from harness.verify.mechanisms import stack_transitions
+from harness.verify.probes import probe_transitions
 from harness.verify.regression import ThisRun, evaluate_gates
 from harness.verify.results import RunSummary, SloFigures
 from harness.verify.verdict import decide_verdict
@@ -60,10 +62,12 @@ def conclude(run_dir: Path, plan: Plan | None = None) -> RunSummary:
     if drift is not None:
         drift.to_csv(run_dir / "drift_truth.csv", index=False)
     try:
-        events = sorted([*journal.events, *stack_transitions(journal.snapshots)], key=lambda e: float(e["t"]))
+        observed = [*stack_transitions(journal.snapshots), *probe_transitions(journal.probe_readings)]
+        events = sorted([*journal.events, *observed], key=lambda e: float(e["t"]))
         write_reports(
-            run_dir, summary, samples, windows, events, snapshots=journal.snapshots, drift_truth=drift
-        )
+            run_dir, summary, samples, windows, events, snapshots=journal.snapshots, drift_truth=drift,
+            probes=scenario.probes, probe_readings=journal.probe_readings,
+        )  # fmt: skip
     except Exception as exc:
         (run_dir / REPORT_ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
         errors.append(
@@ -80,7 +84,10 @@ def _verify(scenario: Scenario, journal: Journal, errors: list[str]) -> Verifica
     load_started = journal.load_started_at or journal.started_at
     not_sent = int(journal.load.get("not_sent") or 0)
     try:
-        return verify(scenario, journal.samples, load_started, journal.faults, not_sent, journal.snapshots)
+        return verify(
+            scenario, journal.samples, load_started, journal.faults, not_sent, journal.snapshots,
+            journal.probe_readings,
+        )  # fmt: skip
     except Exception as exc:
         (journal.run_dir / VERIFY_ERROR_FILE).write_text(traceback.format_exc(), encoding="utf-8")
         errors.append(f"verification crashed: {type(exc).__name__}: {exc} (see {VERIFY_ERROR_FILE})")
@@ -102,7 +109,7 @@ def _summary(
         description=scenario.description,
         scenario_file=journal.info.scenario_file,
         run_dir=str(journal.run_dir),
-        backend=scenario.stack.backend,
+        backend=backend_offer(scenario.stack).name,
         seed=journal.info.seed,
         started_at=journal.started_at,
         load_started_at=journal.load_started_at,

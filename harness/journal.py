@@ -20,6 +20,7 @@ from harness.load.files import SAMPLES_FILE
 from harness.load.process import load_summary
 from harness.load.samples import read_samples
 from harness.plan import Plan
+from harness.probe_monitor import PROBES_FILE
 from harness.run_dir import RUN_FILE
 from harness.run_identity import RunIdentity
 from harness.stack_monitor import STATE_FILE
@@ -71,6 +72,8 @@ class Journal:
     faults: list[FaultRecord]
     samples: pd.DataFrame
     snapshots: list[dict[str, Any]]
+    probe_readings: list[dict[str, Any]]
+    """probes.jsonl: every reading of the scenario's probes."""
     load: dict[str, Any]
     started_at: float
     load_started_at: float | None
@@ -96,6 +99,7 @@ def read_journal(run_dir: Path, info: RunInfo, plan: Plan) -> Journal:
         faults=fault_records(plan, events),
         samples=_samples(run_dir / SAMPLES_FILE),
         snapshots=read_jsonl(run_dir / STATE_FILE),
+        probe_readings=read_jsonl(run_dir / PROBES_FILE),
         load=load_summary(run_dir, plan.scenario.load.mode),
         started_at=float(started["t"]) if started else info.identity.pid_started_at,
         load_started_at=float(load_started["t"]) if load_started else None,

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from faults.kind import FaultOrder
+from harness.backend_offers import backend_offer
 from harness.durations import format_duration
 from harness.scenario.checks import matching_replicas
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
@@ -55,8 +56,9 @@ class Plan:
         load = self.scenario.load
         closed = load.mode == "closed"
         model = f"{load.users} users (closed model)" if closed else f"{load.rate:g} req/s (open model)"
+        backend = backend_offer(self.scenario.stack).name
         lines = [
-            f"scenario {self.scenario.name}: seed {self.seed}, backend {self.scenario.stack.backend}",
+            f"scenario {self.scenario.name}: seed {self.seed}, backend {backend}",
             f"  {'0s':>8}  load starts: {model}, {load.rows} rows/request",
         ]
         events: list[tuple[float, str]] = []

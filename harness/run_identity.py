@@ -7,6 +7,7 @@ alive: a pid alone may have been reused by an unrelated process since the run wa
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -43,6 +44,24 @@ class RunIdentity:
         if self.host != socket.gethostname():
             return True  # cannot tell from here: never treat another machine's run as dead
         return harness_alive(self.pid, self.pid_started_at)
+
+
+PROCESS_MARKER = "CHAOSDRILL_RUN"
+"""In the environment of every process a run starts for the user's stack, and so of everything those start
+(workers that outlive a SIGKILLed harness): `cleanup` finds a dead run's processes by it."""
+
+
+def process_marker(identity: RunIdentity) -> dict[str, str]:
+    """The environment entry that marks a process as the run's."""
+    return {PROCESS_MARKER: json.dumps(identity.to_dict(), separators=(",", ":"))}
+
+
+def marked_identity(environment: dict[str, str]) -> RunIdentity | None:
+    """The run a process belongs to, from its environment; None for a process no run started."""
+    try:
+        return RunIdentity.from_dict(json.loads(environment[PROCESS_MARKER]))
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 PROXY_PREFIX = "chaosdrill-"

@@ -28,6 +28,7 @@ from harness.load.config import LoadConfig
 from harness.load.process import LoadProcess
 from harness.plan import Plan
 from harness.preflight import preflight
+from harness.probe_monitor import watch_probes
 from harness.run_dir import prepare_run_dir
 from harness.run_identity import RunIdentity
 from harness.run_registry import RegisteredRun, registered
@@ -97,6 +98,7 @@ class _Drill:
         self.scheduler = FaultScheduler(plan, self.backend, self.events)
         self.load: LoadProcess | None = None
         watch_stack_state(self.events, StateProbe in self.backend.capabilities, run_dir)
+        watch_probes(self.events, scenario.probes, self.backend, run_dir)
         self.phase = "during start-up"
         """What the run does now, for an interruption's words ("interrupted by SIGINT during teardown")."""
 

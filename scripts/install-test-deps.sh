@@ -9,6 +9,9 @@ set -euo pipefail
 
 PACKAGES=(postgresql chromium systemd haproxy)
 
+# MLServer, from PyPI into a venv of the invoking user's (not on the second pass, under sudo).
+[[ -n ${SUDO_USER:-} ]] || bash "$(dirname "$0")/install-mlserver.sh"
+
 missing=()
 for package in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)

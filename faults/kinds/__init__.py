@@ -43,6 +43,8 @@ def _check(kind: FaultKind, module: str) -> None:
         raise ImportError(f"{where}: its params model must forbid unknown keys (subclass FaultParams)")
     if kind.gpu_only and not kind.targeted:
         raise ImportError(f"{where}: only a kind that targets nodes can be GPU-only")
+    if kind.may_target and kind.targeted:
+        raise ImportError(f"{where}: may_target is for a kind with a subject (one that targets nodes must)")
     unknown = kind.needs - set(CAPABILITIES)
     if unknown:
         raise ImportError(f"{where}: needs {sorted(c.__name__ for c in unknown)}, not capabilities")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.backend_offers import COMPOSE, DOCKER, backend_offer
+from harness.backend_offers import COMPOSE, DOCKER, EXTERNAL, PROCESSES, backend_offer
 from harness.backends.base import StackBackend
 
 if TYPE_CHECKING:
@@ -20,13 +20,22 @@ if TYPE_CHECKING:
 
 
 def make_backend(scenario: Scenario, run_dir: Path, identity: RunIdentity | None = None) -> StackBackend:
-    """The backend `stack.backend` names (a compose file means the user's own stack)."""
+    """The backend `stack.backend` names (a compose file or processes mean the user's own stack). Offers
+    are told apart by name: a stack with links is offered a copy of its backend's entry."""
     offer = backend_offer(scenario.stack)
-    if offer is COMPOSE:
+    if offer.name == COMPOSE.name:
         from harness.backends.compose_backend import ComposeBackend
 
         return ComposeBackend(scenario, run_dir, identity)
-    if offer is DOCKER:
+    if offer.name == PROCESSES.name:
+        from harness.backends.user_processes import ProcessesBackend
+
+        return ProcessesBackend(scenario, run_dir, identity)
+    if offer.name == EXTERNAL.name:
+        from harness.backends.external import ExternalBackend
+
+        return ExternalBackend(scenario, run_dir, identity)
+    if offer.name == DOCKER.name:
         from harness.backends.docker_backend import DockerBackend
 
         return DockerBackend(scenario, run_dir, identity)

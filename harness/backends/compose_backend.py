@@ -1,9 +1,12 @@
-"""A user's own stack from their compose file: started, broken at the container level, torn down.
+"""A user's own stack from their compose file: built, started, broken at the container level, torn down.
 
 The harness knows only what the scenario says (which service is the entrypoint, on which port, answering
-which readiness path) and what compose reports; nodes are the file's services. So it offers container
-faults only (its declared capabilities); load-side faults need nothing of a stack and apply too.
-Images must already be in the local engine: nothing is ever pulled or built.
+which readiness path, which links it declares) and what compose reports; nodes are the file's services.
+So it offers container faults, plus network faults on the nodes behind a declared link
+(`harness.backends.compose_links`); load-side faults need nothing of a stack and apply too.
+Nothing is ever pulled: `build:` sections are built locally first (`harness.backends.compose_builds`, with
+their own `stack.compose.build_timeout`, so a first build never eats the start-up time), and every other
+image must already be in the local engine.
 """
 
 from __future__ import annotations
@@ -15,17 +18,24 @@ from typing import Any
 
 import docker
 import yaml
-from docker.errors import DockerException, ImageNotFound, NotFound
+from docker.errors import DockerException, NotFound
 from docker.models.containers import Container
+from toxiproxy.proxy import Proxy
 
-from harness.backend_offers import COMPOSE
+from harness.backend_offers import COMPOSE, backend_offer
+from harness.backends.compose_builds import ServiceBuild, build_services, require_base_images, service_builds
 from harness.backends.compose_cli import ComposeProject, compose_command
+from harness.backends.compose_links import PROXY_SERVICE, link_addresses, listen_address, proxy_service
 from harness.backends.compose_override import HOST, compose_override
+from harness.backends.docker_backend import TOXIPROXY_PORT
 from harness.backends.docker_cleanup import remove_labelled
 from harness.backends.docker_client import RUN_LABEL, docker_client, log_tail, run_labels
+from harness.backends.docker_images import image_exists, require_stack_image
 from harness.backends.docker_node_faults import DockerNodeFaults
+from harness.backends.links import Links
 from harness.backends.processes import requested_port
 from harness.backends.readiness import wait_until_ready
+from harness.backends.variables import run_variables
 from harness.errors import HarnessError, InputError
 from harness.run_identity import RunIdentity
 from harness.scenario.model import ComposeSpec, Scenario
@@ -50,6 +60,7 @@ class ComposeBackend(DockerNodeFaults):
             raise HarnessError("the compose backend needs stack.compose")
         self.compose: ComposeSpec = scenario.stack.compose
         self.stack = scenario.stack
+        self.capabilities = backend_offer(scenario.stack).capabilities  # network links where declared
         self.allow_remote = scenario.safety.allow_remote
         self.run_dir = run_dir
         self.logs = run_dir / "logs"
@@ -59,35 +70,48 @@ class ComposeBackend(DockerNodeFaults):
         self.labels = run_labels(identity)
         self.project_name = f"chaosdrill-{self.run_id}"
         self.gateway_url = ""
+        self.variables: dict[str, str] = {}
+        """The run's CHAOSDRILL_* variables (each link's address inside the project's network, the run dir),
+        set by `build`; every compose invocation has them in its environment."""
         self._client: docker.DockerClient | None = None
         self._project: ComposeProject | None = None
+        self._links: Links | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.build()
         deadline = time.monotonic() + self.stack.startup_timeout
-        self._client = docker_client()
-        user_file = self.compose.file.resolve()
-        user = ComposeProject(compose_command(), self.project_name, [user_file], user_file.parent)
-        config = yaml.safe_load(user.run("config", timeout_s=_CONFIG_TIMEOUT_S))
-        self._check_exposure(config)
-        self._require_images(config)
-        override = self.run_dir / "compose.override.yaml"
-        override.parent.mkdir(parents=True, exist_ok=True)
-        layer = compose_override(
-            config, self.compose.entrypoint, self.labels, requested_port(self.stack.port)
-        )
-        override.write_text(yaml.safe_dump(layer, sort_keys=False))
-        self._project = ComposeProject(user.command, user.name, [user_file, override], user.directory)
-        self._project.run("up", "-d", "--no-build", timeout_s=max(1.0, deadline - time.monotonic()))
+        if self.compose.links:
+            self._start_links(deadline)
+        self._up(deadline)
         self.gateway_url = self._load_target()
         self._wait_ready(deadline)
+
+    def build(self) -> None:
+        """What comes before the stack starts, and not out of its start-up time: the file resolved and
+        checked, the override written and the `build:` sections built (`stack.compose.build_timeout`)."""
+        self._client = docker_client()
+        self.variables = run_variables(self.run_dir, link_addresses(self.compose.links), {})
+        user_file = self.compose.file.resolve()
+        command = compose_command()
+        user = ComposeProject(command, self.project_name, [user_file], user_file.parent, self.variables)
+        config = yaml.safe_load(user.run("config", timeout_s=_CONFIG_TIMEOUT_S))
+        self._check_exposure(config)
+        builds = service_builds(config)
+        self._require_images(config, builds)
+        override = self._write_override(config, builds)
+        files = [user_file, override]
+        self._project = ComposeProject(command, user.name, files, user.directory, self.variables)
+        build_services(self._project, builds, self.logs / "build.log", self.compose.build_timeout)
 
     def stop(self) -> None:
         """Keep each service's log, `compose down`, then remove whatever still carries the run's label;
         never raises (it runs on every exit path)."""
         if self._client is None:
             return
+        if self._links is not None:
+            self._links.close()
         with contextlib.suppress(DockerException, OSError):
             for container in self._containers():
                 self._save_log(container)
@@ -105,6 +129,12 @@ class ComposeBackend(DockerNodeFaults):
         return {_replica_name(c): c.short_id for c in self._containers()}
 
     # --- capabilities: what fault kinds use (container faults: `DockerNodeFaults`) ----------------------
+
+    def link_proxy(self, node: str) -> Proxy:
+        """The node's link (declared in stack.compose.links), for network toxics and link outages."""
+        if self._links is None:
+            raise HarnessError("the compose backend has not started its links")
+        return self._links.proxy(node)
 
     def kill_node(self, node: str) -> dict[str, Any]:
         """SIGKILL the service's container and leave it exited, as a host that lost power leaves it; what
@@ -152,19 +182,65 @@ class ComposeBackend(DockerNodeFaults):
         found = self.client.containers.list(all=True, filters={"label": selector})
         return [c for c in found if c.labels.get("com.docker.compose.oneoff") != "True"]
 
-    def _require_images(self, config: dict[str, Any]) -> None:
-        """Every service's image must be local: a missing one would otherwise be pulled by `up`."""
+    def _require_images(self, config: dict[str, Any], builds: list[ServiceBuild]) -> None:
+        """Every image `up` runs must be local or built here, and so must every image a build starts from:
+        a missing one would otherwise be pulled."""
+        built = {b.image for b in builds}
         for service, spec in config["services"].items():
             image = (spec or {}).get("image")
             where = f"{self.compose.file}: service {service}"
-            if not image:
-                raise InputError(f"{where} names no image; chaosdrill never builds: build, then name it")
-            try:
-                self.client.images.get(image)
-            except ImageNotFound:
+            if not image and service not in {b.service for b in builds}:
+                raise InputError(f"{where} names no image and has no build section")
+            if image and image not in built and not image_exists(self.client, image):
                 raise InputError(
-                    f"{where} uses image {image}, not in the local Docker Engine (never pulled: load it)"
-                ) from None
+                    f"{where} uses image {image}, not in the local Docker Engine (never pulled: "
+                    "build or load it, or give the service a build section)"
+                )
+        require_base_images(self.client, builds, self.compose.file)
+
+    def _write_override(self, config: dict[str, Any], builds: list[ServiceBuild]) -> Path:
+        """The run's layer over the user's file (`compose_override`), kept in the run dir for the record."""
+        chosen = {b.service: b.image for b in builds if b.chosen}
+        extra = {}
+        if self.compose.links:
+            try:
+                image = require_stack_image(self.client)  # the proxy runs in the reference stack's image
+            except HarnessError as exc:
+                raise HarnessError(f"stack.compose.links need chaosdrill's proxy: {exc}") from None
+            extra[PROXY_SERVICE] = proxy_service(image, self.labels, config)
+        layer = compose_override(
+            config, self.compose.entrypoint, self.labels, requested_port(self.stack.port),
+            images=chosen, extra_services=extra,
+        )  # fmt: skip
+        override = self.run_dir / "compose.override.yaml"
+        override.parent.mkdir(parents=True, exist_ok=True)
+        override.write_text(yaml.safe_dump(layer, sort_keys=False))
+        return override
+
+    def _start_links(self, deadline: float) -> None:
+        """The proxy service first, its links made, and only then the user's services: their load balancer
+        finds every link listening from its first health check."""
+        self._up(deadline, "--no-deps", PROXY_SERVICE)
+        api = self._published_url(PROXY_SERVICE, TOXIPROXY_PORT)
+
+        def fail_fast() -> None:
+            container = self.container(PROXY_SERVICE)
+            if _failed(container, entrypoint=True):
+                raise _exited_error(container, "during start-up")
+
+        wait_until_ready(
+            PROXY_SERVICE, f"{api}/version", deadline, self.stack.startup_timeout, fail_fast=fail_fast,
+            log_tail=lambda: log_tail(self.container(PROXY_SERVICE), _LOG_LINES), interval_s=0.1,
+        )  # fmt: skip
+        self._links = Links(self.run_id, api, self.logs)
+        self._links.start(deadline, self.stack.startup_timeout)
+        for node, address in link_addresses(self.compose.links).items():
+            self._links.create(node, self.compose.links[node], listen=listen_address(address))
+
+    def _up(self, deadline: float, *args: str) -> None:
+        """`compose up` of what was built or is local (never pulling), in the start-up time left."""
+        left = max(1.0, deadline - time.monotonic())
+        self.project.run("up", "-d", "--no-build", *args, timeout_s=left, setting="stack.startup_timeout")
 
     def _check_exposure(self, config: dict[str, Any]) -> None:
         """The file as compose resolved it (variables, `extends`): validation saw it as written and has
@@ -175,9 +251,11 @@ class ComposeBackend(DockerNodeFaults):
             raise InputError(str(exc)) from None
 
     def _load_target(self) -> str:
-        entry = self.compose.entrypoint
-        container = self.container(entry.service)
-        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{entry.port}/tcp") or []
+        return self._published_url(self.compose.entrypoint.service, self.compose.entrypoint.port)
+
+    def _published_url(self, service: str, port: int) -> str:
+        container = self.container(service)
+        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         if not bindings:
             raise _exited_error(container, "before publishing its port")
         return load_target(bindings, self.allow_remote)

@@ -4,14 +4,18 @@ No base image can be pulled here, so the base is debootstrapped from Debian's pa
 (`docker/base/build-base.sh`) and imported; the stack image is then built `FROM` it with `pull=False`.
 Pip inside the build may not reach an index (here TLS is intercepted with a CA the image does not
 trust), so the requirements' wheels are downloaded on the host, where pip is configured, and shipped in
-the build context. Both tags carry a content hash, so an unchanged tree maps to an existing image and
-a rebuild is a lookup.
+the build context (`chaosdrill images wheels` does the same for a user's Dockerfile). Both tags carry a
+content hash, so an unchanged tree maps to an existing image and a rebuild is a lookup; the stable tags
+`chaosdrill/base:bookworm` and `chaosdrill/stack:latest` follow the newest build, for users' Dockerfiles
+(`FROM chaosdrill/base:bookworm`) and compose files to name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,7 +27,7 @@ import docker
 from docker.errors import BuildError, ImageNotFound
 
 from harness.backends.docker_client import docker_client
-from harness.errors import HarnessError
+from harness.errors import HarnessError, InputError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "docker/stack.Dockerfile"
@@ -31,6 +35,9 @@ BASE_SCRIPT = "docker/base/build-base.sh"
 BASE_REPOSITORY = "chaosdrill/base"
 STACK_REPOSITORY = "chaosdrill/stack"
 LATEST = "latest"
+BOOKWORM = "bookworm"
+BASE_TAG = f"{BASE_REPOSITORY}:{BOOKWORM}"
+"""Debian bookworm with python3 (3.11), venv and pip: what users' Dockerfiles start FROM."""
 # Exactly what the Dockerfile copies: the image's hash must change when, and only when, these do.
 REQUIREMENTS = "docker/stack-requirements.txt"
 _CONTEXT_FILES = (DOCKERFILE, REQUIREMENTS, "faults/__init__.py")
@@ -62,28 +69,29 @@ def build_images(force: bool = False, log: Log = print, root: Path = REPO_ROOT) 
     """Build whatever of base and stack image is missing (everything with `force`); never pulls."""
     client = docker_client()
     tags = image_tags(root)
-    if force or not _exists(client, tags.base):
+    if force or not image_exists(client, tags.base):
         log(f"building base image {tags.base} with debootstrap (minutes)")
         _build_base(tags.base, root)
     else:
         log(f"base image {tags.base} is up to date")
-    if force or not _exists(client, tags.stack):
+    if force or not image_exists(client, tags.stack):
         log(f"building stack image {tags.stack}")
         _build_stack(client, tags, root, nocache=force)
     else:
         log(f"stack image {tags.stack} is up to date")
+    client.images.get(tags.base).tag(BASE_REPOSITORY, BOOKWORM)  # what users' Dockerfiles start FROM
     client.images.get(tags.stack).tag(STACK_REPOSITORY, LATEST)  # what users' compose files can name
     return tags
 
 
 def require_stack_image(client: docker.DockerClient, root: Path = REPO_ROOT) -> str:
     tag = image_tags(root).stack
-    if not _exists(client, tag):
+    if not image_exists(client, tag):
         raise HarnessError(f"docker image {tag} is missing: run `chaosdrill images build`")
     return tag
 
 
-def _exists(client: docker.DockerClient, tag: str) -> bool:
+def image_exists(client: docker.DockerClient, tag: str) -> bool:
     try:
         client.images.get(tag)
     except ImageNotFound:
@@ -99,7 +107,7 @@ def _build_base(tag: str, root: Path) -> None:
 
 
 def _build_stack(client: docker.DockerClient, tags: StackImages, root: Path, *, nocache: bool) -> None:
-    wheels = _download_wheels(root)
+    wheels = download_wheels(root / REQUIREMENTS)
     try:
         client.images.build(
             fileobj=_context_tar(root, wheels),
@@ -140,9 +148,9 @@ def _digest(entries: list[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:_HASH_LENGTH]
 
 
-def _download_wheels(root: Path) -> Path:
-    """Wheels for the requirements, cached per requirements file so only its first build downloads."""
-    requirements = root / REQUIREMENTS
+def download_wheels(requirements: Path) -> Path:
+    """The folder of wheels for `requirements` on the base image's Python (CPython 3.11, glibc x86-64),
+    downloaded by the host's pip and cached per requirements text, so only a first build downloads."""
     folder = _WHEEL_CACHE / _digest([(REQUIREMENTS, requirements.read_bytes())])
     if (folder / "complete").exists():
         return folder
@@ -154,9 +162,29 @@ def _download_wheels(root: Path) -> Path:
     )  # fmt: skip
     if result.returncode != 0:
         tail = " | ".join(result.stderr.strip().splitlines()[-3:])
-        raise HarnessError(f"downloading the stack's wheels failed: {tail}")
+        raise HarnessError(f"downloading the wheels of {requirements} failed: {tail}")
     (folder / "complete").touch()
     return folder
+
+
+def ship_wheels(requirements: Path, dest: Path) -> list[Path]:
+    """The wheels of `requirements` put into `dest`, a folder of a build context, for a Dockerfile `FROM
+    chaosdrill/base:bookworm` to `pip install --no-index --find-links` where pip cannot reach an index;
+    hard-linked from the cache where the file system allows. Wheels already there are kept."""
+    if not requirements.is_file():
+        raise InputError(f"{requirements}: no such requirements file")
+    source = download_wheels(requirements)
+    dest.mkdir(parents=True, exist_ok=True)
+    shipped = []
+    for wheel in sorted(source.glob("*.whl")):
+        target = dest / wheel.name
+        if not target.exists():
+            try:
+                os.link(wheel, target)
+            except OSError:
+                shutil.copyfile(wheel, target)
+        shipped.append(target)
+    return shipped
 
 
 def _context_tar(root: Path, wheels: Path) -> io.BytesIO:

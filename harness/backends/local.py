@@ -11,7 +11,6 @@ CPU/memory squeezes, graceful stops and OOM kills need a container runtime (`Con
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -21,13 +20,11 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import httpx
-from toxiproxy import Toxiproxy
 from toxiproxy.proxy import Proxy
 
 from harness.backend_offers import LOCAL
+from harness.backends.links import HOST, Links
 from harness.backends.processes import ManagedProcess, free_port, requested_port
 from harness.backends.readiness import wait_until_ready
 from harness.backends.reference_stack import (
@@ -37,11 +34,8 @@ from harness.backends.reference_stack import (
     gateway_config,
     reference_nodes,
 )
-from harness.errors import HarnessError
-from harness.run_identity import RunIdentity, proxy_name
+from harness.run_identity import RunIdentity
 from harness.scenario.model import Scenario
-
-HOST = "127.0.0.1"
 
 
 class LocalBackend:
@@ -57,8 +51,7 @@ class LocalBackend:
         self.run_id = (identity or RunIdentity.new()).run_id
         self.nodes = {n.name: n for n in reference_nodes(self.stack)}
         self.processes: dict[str, ManagedProcess] = {}
-        self.proxies: dict[str, Proxy] = {}
-        self.toxiproxy_url = scenario.toxiproxy.url
+        self.links = Links(self.run_id, scenario.toxiproxy.url, self.logs)
         self.gateway_url = ""
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -66,13 +59,13 @@ class LocalBackend:
     def start(self) -> None:
         deadline = time.monotonic() + self.stack.startup_timeout
         gateway_port = requested_port(self.stack.port) or free_port()
-        self._start_toxiproxy(deadline)
+        self.links.start(deadline, self.stack.startup_timeout)
         for node in self.nodes.values():
             node.port = free_port()
             self._spawn_node(node)
         for node in self.nodes.values():
             self._wait_ready(node.name, f"http://{HOST}:{node.port}/readyz", deadline)
-            self._create_link(node)
+            node.link_url = f"http://{self.links.create(node.name, f'{HOST}:{node.port}')}"
         config_path = self.run_dir / "gateway.json"
         config_path.write_text(json.dumps(gateway_config(self.stack, list(self.nodes.values()))))
         self._spawn(
@@ -85,36 +78,27 @@ class LocalBackend:
         self._wait_ready("gateway", f"{self.gateway_url}/readyz", deadline)
 
     def stop(self) -> None:
-        """Remove every link and stop every process; never raises, so it can run on any exit path."""
-        for proxy in list(self.proxies.values()):
-            with contextlib.suppress(Exception):  # a dead proxy server must not stop the teardown
-                proxy.destroy()
-        self.proxies.clear()
-        for name in [
-            "gateway",
-            *[n for n in self.processes if n not in ("gateway", "toxiproxy")],
-            "toxiproxy",
-        ]:
+        """Stop every process, then remove every link; never raises, so it can run on any exit path."""
+        for name in ["gateway", *[n for n in self.processes if n != "gateway"]]:
             process = self.processes.get(name)
             if process is not None:
                 process.stop(grace_s=3.0)
+        self.links.close()
 
     def pids(self) -> dict[str, int]:
-        return {name: p.pid for name, p in self.processes.items() if p.pid is not None}
+        pids = {name: p.pid for name, p in self.processes.items() if p.pid is not None}
+        return {**self.links.pids(), **pids}
 
     # --- capabilities: what fault kinds use -----------------------------------------------------------
 
     def link_proxy(self, node: str) -> Proxy:
-        return self.proxies[node]
+        return self.links.proxy(node)
 
     def node_admin_url(self, node: str) -> str:
         return f"http://{HOST}:{self.nodes[node].port}"
 
     def kill_node(self, node: str) -> dict[str, Any]:
-        process = self.processes[node]
-        pid = process.pid
-        process.kill()
-        return {"node": node, "pid": pid, "signal": "SIGKILL"}
+        return self.processes[node].kill_node(node)
 
     def start_node(self, node: str) -> dict[str, Any]:
         """Restart on the same port, as a rescheduled pod keeps its service address."""
@@ -141,37 +125,12 @@ class LocalBackend:
             os.killpg(process.pid, signal.SIGCONT)
 
     def disconnect_node(self, node: str) -> dict[str, Any]:
-        proxy = self.link_proxy(node)
-        proxy.disable()
-        return {"node": node, "link": proxy.name, "enabled": False}
+        return self.links.disconnect(node)
 
     def reconnect_node(self, node: str) -> None:
-        self.link_proxy(node).enable()
+        self.links.reconnect(node)
 
     # --- internals -------------------------------------------------------------------------------------
-
-    def _start_toxiproxy(self, deadline: float) -> None:
-        if self.toxiproxy_url is None:
-            port = free_port()
-            self._spawn(
-                "toxiproxy", [sys.executable, "-m", "faults.toxiproxy", "--host", HOST, "--port", str(port)]
-            )
-            self.toxiproxy_url = f"http://{HOST}:{port}"
-            self._wait_ready("toxiproxy", f"{self.toxiproxy_url}/version", deadline)
-        url = urlparse(self.toxiproxy_url)
-        Toxiproxy().update_api_consumer(url.hostname, url.port)
-        try:
-            httpx.get(f"{self.toxiproxy_url}/version", timeout=2.0).raise_for_status()
-        except httpx.HTTPError as exc:
-            raise HarnessError(
-                f"toxiproxy.url: no Toxiproxy API answers at {self.toxiproxy_url}: {exc}"
-            ) from None
-
-    def _create_link(self, node: NodeSpec) -> None:
-        name = proxy_name(self.run_id, node.name)
-        proxy = Toxiproxy().create(upstream=f"{HOST}:{node.port}", name=name, listen=f"{HOST}:0")
-        self.proxies[node.name] = proxy
-        node.link_url = f"http://{proxy.listen}"
 
     def _spawn_node(self, node: NodeSpec, settings: Mapping[str, object] | None = None) -> None:
         argv = node.model_server_argv(settings=settings)
@@ -189,13 +148,8 @@ class LocalBackend:
         self.processes[name] = process
 
     def _wait_ready(self, name: str, url: str, deadline: float) -> None:
-        process = self.processes.get(name)
-
-        def fail_fast() -> None:
-            if process is not None and not process.alive:
-                raise process.exited_error("during start-up")
-
+        process = self.processes[name]
         wait_until_ready(
-            name, url, deadline, self.stack.startup_timeout, fail_fast=fail_fast,
-            log_tail=lambda: process.log_tail() if process else "", interval_s=0.05,
+            name, url, deadline, self.stack.startup_timeout, fail_fast=process.check_alive,
+            log_tail=process.log_tail, interval_s=0.05,
         )  # fmt: skip

@@ -6,6 +6,7 @@ the one-line error that names the setting to raise are the same for all of them.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 
@@ -38,26 +39,69 @@ def wait_until_ready(
     ends the wait at once (a 404 will not fix itself), naming `setting`, the scenario field that chose
     the URL, if any. Every failure says what the endpoint last answered.
     """
-    last = "no answer"
-    while True:
-        check_interrupted()
-        fail_fast()
+
+    def answered() -> str | None:
         try:
             status, answer = _probe(url)
         except httpx.HTTPError as exc:
-            last = f"no answer ({': '.join(filter(None, (type(exc).__name__, str(exc))))})"
-        else:
-            if status < ok_below:
-                return
-            last = f"answered {answer}"
-            if 400 <= status < 500 and status not in _RETRYABLE_4XX:
-                check = f" (check {setting})" if setting else ""
-                raise HarnessError(f"{what} at {url}{check} answered {answer}, which waiting will not fix")
+            return f"no answer ({': '.join(filter(None, (type(exc).__name__, str(exc))))})"
+        if status < ok_below:
+            return None
+        if 400 <= status < 500 and status not in _RETRYABLE_4XX:
+            check = f" (check {setting})" if setting else ""
+            raise HarnessError(f"{what} at {url}{check} answered {answer}, which waiting will not fix")
+        return f"answered {answer}"
+
+    _poll(what, url, deadline, limit_s, answered, fail_fast, log_tail, interval_s)
+
+
+def wait_until_listening(
+    what: str,
+    host: str,
+    port: int,
+    deadline: float,
+    limit_s: float,
+    *,
+    fail_fast: Callable[[], None],
+    log_tail: Callable[[], str],
+    interval_s: float = 0.1,
+) -> None:
+    """Wait until `host:port` accepts a TCP connection: readiness of a server that has no HTTP endpoint
+    to ask (a load balancer, a gRPC server), with the same fail-fast and timeout as `wait_until_ready`."""
+
+    def accepted() -> str | None:
+        try:
+            socket.create_connection((host, port), timeout=1.0).close()
+        except OSError as exc:
+            return f"no connection ({exc.strerror or type(exc).__name__})"
+        return None
+
+    _poll(what, f"{host}:{port}", deadline, limit_s, accepted, fail_fast, log_tail, interval_s)
+
+
+def _poll(
+    what: str,
+    where: str,
+    deadline: float,
+    limit_s: float,
+    attempt: Callable[[], str | None],
+    fail_fast: Callable[[], None],
+    log_tail: Callable[[], str],
+    interval_s: float,
+) -> None:
+    """Call `attempt` (None: ready; else what it last saw) until it is ready or the deadline passes."""
+    while True:
+        check_interrupted()
+        fail_fast()
+        last = attempt()
+        if last is None:
+            return
         if time.monotonic() > deadline:
             tail = log_tail()
             detail = f"; last log lines: {tail}" if tail else ""
             raise HarnessError(
-                f"{what} not ready at {url} within stack.startup_timeout ({limit_s:g}s): last {last}{detail}"
+                f"{what} not ready at {where} within stack.startup_timeout ({limit_s:g}s): "
+                f"last {last}{detail}"
             )
         time.sleep(interval_s)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 HOST_VARIABLE = "CHAOSDRILL_HOST"
 """The address the harness's listeners (links, node ports) are on."""
@@ -38,6 +39,47 @@ def link_variable(node: str) -> str:
 def port_variable(node: str) -> str:
     """The port `node` listens on (`stack.processes`)."""
     return node_variable("PORT", node)
+
+
+def run_variables(run_dir: Path, links: Mapping[str, str], ports: Mapping[str, int]) -> dict[str, str]:
+    """What a run sets for a user's stack: its folders, each link's host:port (by node) and each node's
+    port (`stack.processes`). Validation calls it with stand-in values: the names are known before a run."""
+    run_dir = run_dir.absolute()  # nodes and actions run in the scenario's folder, not the harness's
+    variables = {
+        HOST_VARIABLE: "127.0.0.1",
+        RUN_DIR_VARIABLE: str(run_dir),
+        CONFIG_DIR_VARIABLE: str(config_dir(run_dir)),
+    }
+    variables.update({link_variable(node): address for node, address in links.items()})
+    variables.update({port_variable(node): str(port) for node, port in ports.items()})
+    return variables
+
+
+def config_dir(run_dir: Path) -> Path:
+    """Where templated config files are written."""
+    return run_dir / "config"
+
+
+ENTRYPOINT_VARIABLE = "CHAOSDRILL_ENTRYPOINT"
+"""The URL the load goes to (`http://127.0.0.1:PORT`): every stack's, for probes and actions."""
+ADMIN_TOKEN_VARIABLE = "CHAOSDRILL_ADMIN_TOKEN"
+"""The reference stack's admin token, for actions that drive its admin API as a CD pipeline would."""
+SECRET_VARIABLES = frozenset({ADMIN_TOKEN_VARIABLE})
+"""Never written into a command line (every local user may read those with `ps`): commands find them in
+their environment, and HTTP requests in their headers, which stay in the harness."""
+
+
+def stack_variables(stack: object) -> dict[str, str]:
+    """Every variable of a started stack, for probes and actions: its backend's own (`variables`, a user's
+    stack), the host, the run directory, the entrypoint, and the admin token where the stack has one."""
+    found = {HOST_VARIABLE: "127.0.0.1", ENTRYPOINT_VARIABLE: str(getattr(stack, "gateway_url", ""))}
+    run_dir = getattr(stack, "run_dir", None)
+    if run_dir is not None:
+        found[RUN_DIR_VARIABLE] = str(Path(run_dir).absolute())
+    token = getattr(stack, "admin_token", None)
+    if token:
+        found[ADMIN_TOKEN_VARIABLE] = str(token)
+    return {**found, **(getattr(stack, "variables", None) or {})}
 
 
 def interpolate(text: str, variables: Mapping[str, str], where: str) -> str:

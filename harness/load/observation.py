@@ -28,6 +28,20 @@ MAX_PREDICTION_CHARS = 1000
 """A longer prediction is cut (and ends with "…"): samples.csv holds one per request."""
 
 
+def check_json_path(path: str) -> str:
+    """`path` once it compiles as JMESPath; else ValueError saying where and how to quote odd keys."""
+    try:
+        jmespath.compile(path)
+    except JMESPathError as exc:
+        where = getattr(exc, "lex_position", None)
+        at = f" at character {where + 1}" if isinstance(where, int) else ""
+        reason = getattr(exc, "msg", None) or str(exc).splitlines()[0]
+        hint = ' (quote keys with other characters than letters, digits and "_": "served-by")'
+        hint = hint if any(c in path for c in "-: /") else ""
+        raise ValueError(f"invalid JSON path {path!r}: {reason.rstrip(':')}{at}{hint}") from None
+    return path
+
+
 class SignalSource(BaseModel):
     """One place to read a signal: `{header: X-Served-By}` or `{json: outputs[0].data}`."""
 
@@ -45,17 +59,7 @@ class SignalSource(BaseModel):
     @field_validator("json_path")
     @classmethod
     def _valid_path(cls, path: str | None) -> str | None:
-        if path is not None:
-            try:
-                jmespath.compile(path)
-            except JMESPathError as exc:
-                where = getattr(exc, "lex_position", None)
-                at = f" at character {where + 1}" if isinstance(where, int) else ""
-                reason = getattr(exc, "msg", None) or str(exc).splitlines()[0]
-                hint = ' (quote keys with other characters than letters, digits and "_": "served-by")'
-                hint = hint if any(c in path for c in "-: /") else ""
-                raise ValueError(f"invalid JSON path {path!r}: {reason.rstrip(':')}{at}{hint}") from None
-        return path
+        return None if path is None else check_json_path(path)
 
     def describe(self) -> str:
         return f"header {self.header}" if self.header is not None else f"body {self.json_path}"

@@ -67,8 +67,7 @@ def _missing_paragraph(missing: dict[str, float]) -> list[str]:
     if not missing:
         return []
     listed = ", ".join(
-        f"{name} (up to {fmt_percent(share, 1)} of a window)"
-        for name, share in missing.items()
+        f"{name} (up to {fmt_percent(share, 1)} of a window)" for name, share in missing.items()
     )
     return [f"Values were missing from what was sent (absent, renamed or null): {listed}."]
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -16,11 +17,16 @@ from harness.report.html_page import render_html
 from harness.report.junit import write_junit
 from harness.report.markdown import render_markdown
 from harness.report.plots import PLOT_TITLES, RUN_PLOTS, PlotInputs, write_plots
+from harness.report.probes_plot import PROBES_PLOT_TITLE, write_probes_plot
+from harness.report.probes_section import probes_section
 from harness.report.stack_events import breaker_changes, canary_changes
 from harness.report.timeline import fault_spans, run_horizon_s, time_origin
 from harness.report.versions_section import versions_section, versions_shown
 from harness.report.view import build_view
 from harness.verify.results import RunSummary
+
+if TYPE_CHECKING:
+    from harness.scenario.probes import ProbeSpec
 
 
 def _mechanism_sections(
@@ -47,6 +53,21 @@ def _mechanism_sections(
     return sections, plots
 
 
+def _probe_sections(
+    run_dir: Path, inputs: PlotInputs, probes: Sequence[ProbeSpec], readings: Sequence[dict[str, Any]]
+) -> tuple[list[Section], list[Path]]:
+    """The probes section with its plot, for a scenario with probes."""
+    if not probes:
+        return [], []
+    names = [p.name for p in probes]
+    origin = time_origin(inputs.summary)
+    path = write_probes_plot(
+        run_dir / "plots", readings, names, inputs.spans, origin, inputs.horizon_s, inputs.summary.scenario
+    )
+    section = probes_section(probes, readings, Image.in_run(run_dir, PROBES_PLOT_TITLE, path))
+    return ([section] if section else []), [path]
+
+
 def write_reports(
     run_dir: Path,
     summary: RunSummary,
@@ -56,13 +77,16 @@ def write_reports(
     *,
     snapshots: list[dict[str, Any]] | None = None,
     drift_truth: pd.DataFrame | None = None,
+    probes: Sequence[ProbeSpec] = (),
+    probe_readings: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Path]:
     """Writes report.md, report.html, junit.xml and plots/*.png into run_dir; returns name -> path.
 
     Names are paths relative to run_dir (`report.md`, `plots/latency.png`). Empty samples or windows
     (a run that stopped before the load) still give every run-wide file, saying that nothing was recorded.
     snapshots (the polled `/admin/state`) and drift_truth (harness/verify/drift_truth.py's frame) add the
-    model-version and data-drift sections and plots, only where they have something to show.
+    model-version and data-drift sections and plots, only where they have something to show; probes (the
+    scenario's) and probe_readings (probes.jsonl) the probes section and its plot.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     horizon_s = run_horizon_s(summary, samples, windows)
@@ -74,6 +98,9 @@ def write_reports(
     inputs = PlotInputs(summary, samples, windows, spans, horizon_s, breakers, canary, observation)
     plots = write_plots(run_dir / "plots", inputs, RUN_PLOTS)
     sections, mechanism_plots = _mechanism_sections(run_dir, inputs, snapshots, drift_truth)
+    probe_sections, probe_plots = _probe_sections(run_dir, inputs, probes, probe_readings)
+    sections += probe_sections
+    mechanism_plots += probe_plots
     sections += answer_sections(run_dir, summary, samples)
     view = build_view(
         summary, samples, windows, events, spans, run_dir, plots, breakers, sections, observation

@@ -6,14 +6,15 @@ that matches no replica, an expectation about a fault that does not exist.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from faults.capabilities import StateProbe
 from faults.kind import CheckContext
 from harness.backend_offers import BackendOffer, backend_offer, refusal, unlinked_refusal
 from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
+from harness.scenario.probe_checks import check_mechanism_evidence, check_probes
 from harness.scenario.regression import check_gate_faults
 from harness.thresholds import Scope
 from stack.model import FEATURE_SCHEMA
@@ -46,8 +47,11 @@ def check_semantics(scenario: Scenario) -> None:
     _check_request_profile(scenario)
     _check_kinds(scenario)
     _check_expectations(scenario, backend)
+    check_probes(scenario)
     check_gate_faults(scenario.expectations.regression, [f.name for f in scenario.faults])
     _check_primary_region(scenario)
+    if scenario.toxiproxy.url is not None and scenario.stack.compose is not None:
+        raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the compose project's network")
     if scenario.toxiproxy.url is not None and scenario.stack.backend == "docker":
         raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the docker backend's network")
 
@@ -91,7 +95,7 @@ def _check_kinds(scenario: Scenario) -> None:
     features the requests carry)."""
     context = CheckContext(scenario.stack.canary_replicas, request_features(scenario))
     for index, fault in enumerate(scenario.faults):
-        problem = fault.fault_kind.check(fault.typed_params(), context)
+        problem = fault.fault_kind.check(fault.typed_params(), replace(context, duration=fault.duration))
         if problem is not None:
             field, message = problem
             raise ValueError(f"faults[{index}] ({fault.name}).{field}: {message}")
@@ -138,14 +142,12 @@ def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
             if fault is None:
                 known = ", ".join(sorted(faults)) or "none"
                 raise ValueError(f"{where}: no fault named {expectation.fault!r} (faults: {known})")
-            if categories and StateProbe not in backend.capabilities:
-                raise ValueError(
-                    f"{where}: {key} reads the reference gateway's state; not available for {backend.name}"
-                )
-            if categories and fault.fault_kind.category not in categories:
+            if categories and fault.fault_kind.category not in (*categories, "action"):
                 raise ValueError(
                     f"{where}: {key} applies to {' or '.join(categories)} faults, not {fault.kind}"
                 )
+            if categories:
+                check_mechanism_evidence(key, index, expectation, fault, scenario, backend)
     for threshold in scenario.expectations.thresholds():
         if threshold.scope.kind == "fault" and threshold.scope.fault not in faults:
             raise ValueError(f"expectations.{threshold.metric}{threshold.scope.label()}: no such fault")

@@ -1,4 +1,5 @@
-"""A user's compose file, read only for what the harness must know: its services and their labels.
+"""A user's compose file, read only for what the harness must know: its services, their labels and the
+links it uses.
 
 Targets in a user stack are chosen by service name or label, so the services become the scenario's
 nodes; everything else about the stack stays the user's business.
@@ -6,12 +7,19 @@ nodes; everything else about the stack stays the user's business.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.backends.variables import link_variable
 from harness.scenario.model import ComposeSpec, ReplicaSpec
 from harness.scenario.yaml_input import YamlInputError, read_yaml
+
+PROXY_SERVICE = "chaosdrill-proxy"
+"""The service the harness adds to a compose project with links (harness.backends.compose_links)."""
+_LINK_REFERENCE = re.compile(r"(?<!\$)\$\{?(CHAOSDRILL_LINK_\w+)(:?[-?])?")
+"""`${CHAOSDRILL_LINK_X}` or `$CHAOSDRILL_LINK_X` in a compose file, with its default or error form if any."""
 
 
 def compose_services(path: Path) -> dict[str, dict[str, Any]]:
@@ -40,6 +48,7 @@ def compose_nodes(compose: ComposeSpec) -> list[ReplicaSpec]:
     unknown = [n for n in names if n not in services]
     if unknown:
         raise ValueError(f"stack.compose.nodes: no service {unknown[0]!r} in {compose.file}")
+    _check_links(compose, services, names)
     nodes = []
     for name in names:
         labels = _labels(services[name].get("labels"))
@@ -52,6 +61,25 @@ def compose_nodes(compose: ComposeSpec) -> list[ReplicaSpec]:
             )
         )
     return nodes
+
+
+def _check_links(compose: ComposeSpec, services: dict[str, dict[str, Any]], nodes: list[str]) -> None:
+    """A link is named after a node (faults target nodes) and forwards to a service of the file."""
+    for name, upstream in compose.links.items():
+        where = f"stack.compose.links.{name}"
+        if name not in nodes:
+            raise ValueError(f"{where}: no node {name!r} (the nodes: {', '.join(nodes) or 'none'})")
+        service = upstream.rpartition(":")[0]
+        if service not in services:
+            raise ValueError(f"{where}: upstream {upstream!r} names no service of {compose.file}")
+    declared = {link_variable(name) for name in compose.links}
+    for match in _LINK_REFERENCE.finditer(compose.file.read_text()):
+        if match.group(1) not in declared and match.group(2) not in (":-", "-"):
+            raise ValueError(f"stack.compose.links: {compose.file} uses ${{{match.group(1)}}}, a link not "
+                             f"declared (declared: {', '.join(sorted(declared)) or 'none'})")  # fmt: skip
+    if compose.links and PROXY_SERVICE in services:
+        raise ValueError(f"stack.compose.links: {compose.file} has a service named {PROXY_SERVICE}, the "
+                         "name of chaosdrill's link proxy; rename it")  # fmt: skip
 
 
 def _labels(raw: object) -> dict[str, str]:

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from harness.errors import InputError
 from harness.scenario.checks import check_semantics
 from harness.scenario.compose import compose_nodes
-from harness.scenario.model import Scenario
+from harness.scenario.model import ReplicaSpec, Scenario
+from harness.scenario.process_nodes import process_nodes
 from harness.scenario.requests import resolve_locustfile
 from harness.scenario.safety import check_safety
 from harness.scenario.yaml_input import YamlInputError, parse_yaml, read_yaml
@@ -58,7 +59,8 @@ def _refusal(path: Path, message: str) -> InputError:
 
 
 def _resolve_files(scenario: Scenario, base: Path) -> Scenario:
-    """Paths in a scenario are relative to it; a compose file also supplies the stack's nodes."""
+    """Paths in a scenario are relative to it; a compose file or a processes stack also supplies the
+    stack's nodes."""
     scenario = scenario.model_copy(deep=True)
     replay = scenario.load.profile.replay
     if replay is not None:
@@ -74,6 +76,18 @@ def _resolve_files(scenario: Scenario, base: Path) -> Scenario:
             )
         compose.file = base / compose.file
         scenario.stack.replicas = compose_nodes(compose)
+    processes = scenario.stack.processes
+    if processes is not None:
+        if "replicas" in scenario.stack.model_fields_set:
+            raise ValueError("stack.replicas: a processes stack's nodes are stack.processes.nodes")
+        if scenario.stack.port is not None:
+            raise ValueError("stack.port: a processes stack listens on its nodes' ports: set nodes[].port")
+        scenario.stack.replicas = process_nodes(processes, base)
+    external = scenario.stack.external
+    if external is not None:
+        if "replicas" in scenario.stack.model_fields_set:
+            raise ValueError("stack.replicas: an external stack's nodes are stack.external.nodes")
+        scenario.stack.replicas = [ReplicaSpec.from_labels(n.name, n.labels) for n in external.nodes]
     return scenario
 
 

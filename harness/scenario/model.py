@@ -26,9 +26,10 @@ from pydantic_core import PydanticCustomError
 from faults.kind import FaultKind, FaultParams
 from faults.kinds import FAULT_KINDS
 from harness.durations import Duration, PositiveDuration
+from harness.scenario.probes import ProbeEvidence, ProbeExpectation, ProbeSpec
 from harness.scenario.regression import RegressionExpectation
 from harness.scenario.requests import RequestFields
-from harness.scenario.strict import Strict, check_name
+from harness.scenario.strict import Strict, check_name, check_unique
 from harness.scenario.user_stacks import ExternalSpec, ProcessesSpec
 from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
@@ -47,6 +48,13 @@ class ReplicaSpec(Strict):
     labels: dict[str, str] = Field(default_factory=dict)
 
     _name = field_validator("name")(check_name)
+
+    @classmethod
+    def from_labels(cls, name: str, labels: dict[str, str]) -> ReplicaSpec:
+        """A node of a user's stack, known by its labels: `accelerator: gpu` makes it a GPU node, `region`
+        places it (default: "default")."""
+        accelerator = "gpu" if labels.get("accelerator") == "gpu" else "cpu"
+        return cls(name=name, accelerator=accelerator, region=labels.get("region", "default"), labels=labels)
 
     def all_labels(self) -> dict[str, str]:
         return {**self.labels, "accelerator": self.accelerator, "region": self.region, "name": self.name}
@@ -89,6 +97,9 @@ class ComposeSpec(Strict):
     links: dict[str, str] = Field(default_factory=dict)
     """`{gpu-0: gpu-0:8080}`: a chaosdrill link named after a node, forwarding to a service's port inside
     the project's network; the file reaches it as `${CHAOSDRILL_LINK_GPU_0}` (harness.backends.variables)."""
+    build_timeout: PositiveDuration = 900.0
+    """For building the file's `build:` sections before the stack starts (not part of startup_timeout):
+    a first build installs packages; later ones hit the engine's layer cache and take seconds."""
 
     @field_validator("links")
     @classmethod
@@ -139,10 +150,7 @@ class StackSpec(Strict):
     @field_validator("replicas")
     @classmethod
     def _unique_names(cls, replicas: list[ReplicaSpec]) -> list[ReplicaSpec]:
-        names = [r.name for r in replicas]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate replica names: {', '.join(duplicates)}")
+        check_unique([r.name for r in replicas], "replica")
         return replicas
 
 
@@ -312,7 +320,7 @@ class FaultSpec(Strict):
             if not kind.gpu_only:
                 raise ValueError(f"fault kind {self.kind!r} needs a 'target' (a node name or labels)")
             self.target = TargetSpec(labels={"accelerator": "gpu"}, count=1)
-        if kind.subject is not None and self.target is not None:
+        if kind.subject is not None and self.target is not None and not kind.may_target:
             raise ValueError(f"fault kind {self.kind!r} acts on {kind.subject}, it takes no 'target'")
         return self
 
@@ -333,23 +341,28 @@ class RecoveryExpectation(Strict):
     max: PositiveDuration
 
 
-class DriftDetectedExpectation(Strict):
+class DriftDetectedExpectation(ProbeEvidence):
     """The stack's drift monitor alerts within `within` of a `data-drift` fault, and never before it."""
 
     fault: str
     within: PositiveDuration
 
 
-class RollbackExpectation(Strict):
-    """The stack rolls a deployed canary back within `within`; afterwards it serves no canary traffic."""
+class RollbackExpectation(ProbeEvidence):
+    """The stack rolls a deployed canary back within `within`; afterwards it serves no canary traffic.
+    Seen in the reference gateway's state, in a probe (`probe`, `reads`), or with `version` alone in the
+    answers: after the rollback none comes from the canary's version."""
 
     fault: str
     within: PositiveDuration
     max_canary_requests: PositiveInt | None = None
     """Bound on requests answered by the canary version (the users the bad version hurt)."""
+    version: str | None = Field(None, min_length=1)
+    """The canary's model version as answers name it (`load.observe.version`); a deploy fault's own by
+    default."""
 
 
-class BreakerOpenedExpectation(Strict):
+class BreakerOpenedExpectation(ProbeEvidence):
     """The gateway's circuit breaker for a faulted node opens within `within` of the fault."""
 
     fault: str
@@ -380,9 +393,11 @@ class Expectations(BaseModel):
     breaker_opened: list[BreakerOpenedExpectation] = Field(default_factory=list)
     regression: list[RegressionExpectation] = Field(default_factory=list)
     """Gates against the run history (harness.scenario.regression)."""
+    probes: list[ProbeExpectation] = Field(default_factory=list)
+    """On the readings of the scenario's probes (harness.scenario.probes)."""
 
     @field_validator(
-        "recovery_time", "drift_detected", "rollback", "breaker_opened", "regression", mode="before"
+        "recovery_time", "drift_detected", "rollback", "breaker_opened", "regression", "probes", mode="before"
     )
     @classmethod
     def _single_to_list(cls, value: object) -> object:
@@ -439,6 +454,8 @@ class Scenario(Strict):
     load: LoadSpec
     slo: SloSpec = Field(default_factory=SloSpec)
     faults: list[FaultSpec] = Field(default_factory=list)
+    probes: list[ProbeSpec] = Field(default_factory=list)
+    """What the harness reads from the stack while the drill runs (harness.scenario.probes)."""
     expectations: Expectations = Field(default_factory=Expectations)
 
     _name = field_validator("name")(check_name)

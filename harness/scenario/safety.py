@@ -33,6 +33,15 @@ def check_safety(scenario: Scenario) -> None:
     if scenario.stack.compose is not None:
         file = scenario.stack.compose.file
         warnings += check_compose_exposure(compose_services(file), file, allow)
+    external = scenario.stack.external
+    if external is not None:
+        host = urlparse(external.url).hostname or ""
+        warnings += require_local("stack.external.url", f"load target {host} is", remote_kind(host), allow)
+        for index, node in enumerate(external.nodes):
+            for end in ("listen", "upstream") if node.link is not None else ():
+                host = getattr(node.link, end).rpartition(":")[0].strip("[]")
+                where = f"stack.external.nodes[{index}].link.{end}"
+                warnings += require_local(where, f"host {host} is", remote_kind(host), allow)
     warn(warnings)
 
 

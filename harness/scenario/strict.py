@@ -16,6 +16,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def check_unique(names: list[str], what: str) -> None:
+    """ValueError naming every name given more than once: nodes are found and targeted by name."""
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate {what} names: {', '.join(duplicates)}")
+
+
 def check_name(value: str) -> str:
     if len(value) > MAX_NAME_LENGTH:
         raise ValueError(f"too long ({len(value)} characters; at most {MAX_NAME_LENGTH})")

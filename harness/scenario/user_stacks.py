@@ -17,7 +17,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from harness.scenario.strict import Strict, check_name
+from harness.durations import PositiveDuration
+from harness.scenario.strict import Strict, check_name, check_unique
 
 
 def _split_command(value: object) -> object:
@@ -60,8 +61,8 @@ class ProcessNodeSpec(Strict):
     link: bool = False
     """Put a chaosdrill link in front of it: network faults and partitions then apply to it."""
     stop_signal: SignalName = "SIGTERM"
-    stop_timeout: float = Field(10.0, gt=0)
-    """Seconds between the stop signal and SIGKILL."""
+    stop_timeout: PositiveDuration = 10.0
+    """Between the stop signal and SIGKILL (`3s`; a bare number is refused, as for every duration)."""
 
     _name = field_validator("name")(check_name)
 
@@ -102,9 +103,7 @@ class ProcessesSpec(Strict):
     @model_validator(mode="after")
     def _names(self) -> ProcessesSpec:
         names = [n.name for n in self.nodes]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate node names: {', '.join(duplicates)}")
+        check_unique(names, "node")
         if self.entrypoint.node not in names:
             raise ValueError(f"entrypoint.node: no node {self.entrypoint.node!r} (nodes: {', '.join(names)})")
         return self
@@ -140,10 +139,7 @@ class ExternalSpec(Strict):
     @field_validator("nodes")
     @classmethod
     def _unique(cls, nodes: list[ExternalNodeSpec]) -> list[ExternalNodeSpec]:
-        names = [n.name for n in nodes]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate node names: {', '.join(duplicates)}")
+        check_unique([n.name for n in nodes], "node")
         return nodes
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from harness.scenario.model import Scenario
 from harness.verify.expectations import Measurements, evaluate
 from harness.verify.mechanisms import evaluate_mechanisms
+from harness.verify.probes import evaluate_probe_expectations
 from harness.verify.recovery import recovery_time
 from harness.verify.results import ExpectationResult, FaultRecord, SloFigures
 from harness.verify.windows import FaultWindow, window_slis, with_relative_time
@@ -33,6 +34,7 @@ def verify(
     faults: list[FaultRecord],
     not_sent: int = 0,
     snapshots: Sequence[dict[str, Any]] = (),
+    probe_readings: Sequence[dict[str, Any]] = (),
 ) -> Verification:
     """Fill in each fault's recovery time (in place) and evaluate every expectation."""
     duration = scenario.load.duration
@@ -58,7 +60,8 @@ def verify(
         windows=windows,
         slo=slo_figures(scenario, samples, windows),
         expectations=evaluate(scenario, measurements)
-        + evaluate_mechanisms(scenario, snapshots, faults, samples),
+        + evaluate_mechanisms(scenario, snapshots, faults, samples, probe_readings, load_started_at)
+        + evaluate_probe_expectations(scenario, probe_readings, faults, load_started_at),
         traffic_share=traffic_share(samples),
     )
 

@@ -35,4 +35,3 @@ def test_gpu_node_kill_fails_on_docker_without_failover(images, tmp_path, engine
     for container in containers:
         with pytest.raises(docker.errors.NotFound):
             engine.containers.get(container)
-

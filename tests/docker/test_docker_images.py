@@ -8,6 +8,7 @@ import docker
 import pytest
 
 from harness.backends.docker_images import (
+    BASE_TAG,
     REPO_ROOT,
     StackImages,
     build_images,
@@ -15,6 +16,7 @@ from harness.backends.docker_images import (
     require_stack_image,
 )
 from harness.errors import HarnessError
+from tests.e2e.drills import chaosdrill
 
 
 def test_rebuild_with_unchanged_sources_is_a_cache_hit(
@@ -38,3 +40,25 @@ def test_changed_stack_source_needs_a_build(tmp_path: Path, engine: docker.Docke
     assert image_tags(root).stack != image_tags(REPO_ROOT).stack
     with pytest.raises(HarnessError, match="run `chaosdrill images build`"):
         require_stack_image(engine, root)
+
+
+def test_base_is_also_tagged_for_users_dockerfiles(images: StackImages, engine: docker.DockerClient) -> None:
+    """`FROM chaosdrill/base:bookworm` starts from the base the current tree built, with python3 3.11 and
+    venv (what a user's Dockerfile needs to install its server), and the content-hash tags stay."""
+    assert engine.images.get(BASE_TAG).id == engine.images.get(images.base).id
+    assert images.base.startswith(f"{BASE_TAG}-")
+    script = "python3 --version && python3 -m venv /tmp/v && /tmp/v/bin/pip --version"
+    output = engine.containers.run(BASE_TAG, ["sh", "-c", script], remove=True)
+    assert output.decode().startswith("Python 3.11.")
+
+
+def test_wheels_for_a_users_build_context(tmp_path: Path) -> None:
+    """`chaosdrill images wheels`: the wheels of a requirements file for the base's Python, shipped into a
+    build context, where a Dockerfile installs them without an index."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cloudpickle==3.1.3\n")
+    dest = tmp_path / "context" / "wheels"
+    result = chaosdrill("images", "wheels", str(requirements), "--dest", str(dest))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"1 wheels in {dest}\n"
+    assert [p.name for p in dest.iterdir()] == ["cloudpickle-3.1.3-py3-none-any.whl"]

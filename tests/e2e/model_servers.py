@@ -4,7 +4,8 @@ verified and reported by the same code as `chaosdrill run` (harness.conclude).
 
 MLflow's scoring server comes with the test extra (mlflow-skinny). MLServer (Open Inference Protocol) pins
 an older FastAPI and Starlette than the reference stack runs on, so it is not installed beside chaosdrill:
-`CHAOSDRILL_MLSERVER=/path/to/venv/bin/mlserver` points the tests at one installed in a venv of its own.
+scripts/install-mlserver.sh (run by scripts/install-test-deps.sh) puts it in a venv of its own, and
+`CHAOSDRILL_MLSERVER=/path/to/venv/bin/mlserver` points the tests at another one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -31,31 +31,24 @@ from harness.preflight import preflight
 from harness.run_identity import RunIdentity
 from harness.runner import load_config
 from harness.verify.results import RunSummary
+from tests.e2e.drills import REPO
 
 FEATURES = [
     {"name": "age", "type": "numeric", "mean": 40.0, "std": 12.0, "min": 18.0, "max": 90.0},
     {"name": "income", "type": "numeric", "mean": 5.0, "std": 2.0, "min": 0.0},
 ]
-TRAIN = textwrap.dedent(
-    """
-    import sys
-    import numpy as np, pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame({"age": rng.normal(40, 12, 500), "income": rng.normal(5, 2, 500)})
-    y = X.age + 3 * X.income > 55
-    model = LogisticRegression().fit(X if sys.argv[1] == "mlflow" else X.to_numpy(), y)
-    if sys.argv[1] == "mlflow":
-        import mlflow.sklearn
-        mlflow.sklearn.save_model(model, sys.argv[2], serialization_format="cloudpickle", pip_requirements=[])
-    else:
-        import joblib
-        joblib.dump(model, sys.argv[2])
-    """
-)
+TRAIN = REPO / "scenarios" / "examples" / "processes_haproxy_mlflow" / "train.py"
 """A logistic regression on the drill's two features: as an MLflow model (named columns), or a joblib file
 for MLServer's scikit-learn runtime (a plain matrix)."""
+MLSERVER_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chaosdrill/venvs/mlserver"
+"""Where scripts/install-mlserver.sh installs MLServer (complete once it holds `.complete`)."""
+
+
+def mlserver_executable() -> str | None:
+    """`$CHAOSDRILL_MLSERVER`, else the venv scripts/install-mlserver.sh made, else None."""
+    if executable := os.environ.get("CHAOSDRILL_MLSERVER"):
+        return executable
+    return str(MLSERVER_VENV / "bin" / "mlserver") if (MLSERVER_VENV / ".complete").is_file() else None
 
 
 @dataclass
@@ -70,8 +63,10 @@ class ModelServer:
         self.process.stop(grace_s=10)
 
 
-def _train(python: str, kind: str, target: Path) -> None:
-    subprocess.run([python, "-c", TRAIN, kind, str(target)], check=True, timeout=120, capture_output=True)
+def train(python: str, kind: str, target: Path) -> None:
+    """The example's train script, with `python` (MLServer's venv has its own scikit-learn)."""
+    argv = [python, str(TRAIN), str(target), "--format", kind]
+    subprocess.run(argv, check=True, timeout=120, capture_output=True)
 
 
 def _await_ready(server: ModelServer, path: str, timeout_s: float = 90.0) -> None:
@@ -93,7 +88,7 @@ def _await_ready(server: ModelServer, path: str, timeout_s: float = 90.0) -> Non
 def start_mlflow(work: Path) -> ModelServer:
     """`mlflow models serve` (uvicorn) on a free loopback port, with the model trained in this Python."""
     model = work / "mlflow-model"
-    _train(sys.executable, "mlflow", model)
+    train(sys.executable, "mlflow", model)
     port = free_port()
     argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager", "local",
             "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
@@ -105,14 +100,20 @@ def start_mlflow(work: Path) -> ModelServer:
     return server
 
 
-def start_mlserver(executable: str, work: Path) -> ModelServer:
-    """MLServer with its scikit-learn runtime, model `risk` version `v3`, from the venv `executable` is in."""
-    models = work / "mlserver"
+def mlserver_models(executable: str, models: Path) -> Path:
+    """A models folder for MLServer: model `risk` version `v3` on its scikit-learn runtime, trained with the
+    Python of the venv `executable` is in."""
     (models / "risk").mkdir(parents=True)
-    _train(str(Path(executable).with_name("python")), "joblib", models / "risk" / "model.joblib")
+    train(str(Path(executable).with_name("python")), "joblib", models / "risk" / "model.joblib")
     settings = {"name": "risk", "implementation": "mlserver_sklearn.SKLearnModel",
                 "parameters": {"uri": "./model.joblib", "version": "v3"}}  # fmt: skip
     (models / "risk" / "model-settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    return models
+
+
+def start_mlserver(executable: str, work: Path) -> ModelServer:
+    """MLServer serving `mlserver_models` on free loopback ports."""
+    models = mlserver_models(executable, work / "mlserver")
     port = free_port()
     server_settings = {"host": "127.0.0.1", "http_port": port, "grpc_port": free_port(),
                        "metrics_port": free_port(), "parallel_workers": 0}  # fmt: skip

@@ -4,14 +4,13 @@ the server said when requests failed."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.load.samples import read_samples
-from tests.e2e.model_servers import ModelServer, drill, start_mlflow, start_mlserver
+from tests.e2e.model_servers import ModelServer, drill, mlserver_executable, start_mlflow, start_mlserver
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +29,9 @@ def mlflow_server(work: Path) -> Iterator[ModelServer]:
 
 @pytest.fixture(scope="module")
 def mlserver(work: Path) -> Iterator[ModelServer]:
-    executable = os.environ.get("CHAOSDRILL_MLSERVER")
+    executable = mlserver_executable()
     if not executable:
-        pytest.skip("CHAOSDRILL_MLSERVER (an mlserver executable in a venv of its own) is not set")
+        pytest.skip("no MLServer: run scripts/install-mlserver.sh or set CHAOSDRILL_MLSERVER")
     server = start_mlserver(executable, work)
     yield server
     server.stop()

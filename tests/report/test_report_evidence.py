@@ -58,6 +58,4 @@ def test_degraded_share_counts_only_responses_that_said(tmp_path: Path) -> None:
     summary = make_summary("partial-headers", [], faults, samples)
     written = write_reports(tmp_path / "run", summary, samples, make_windows(samples), make_events(faults))
     markdown = written["report.md"].read_text(encoding="utf-8")
-    assert (
-        "300 of 1,200 responses with header X-Degraded (25.0%) were answered by the fallback" in markdown
-    )
+    assert "300 of 1,200 responses with header X-Degraded (25.0%) were answered by the fallback" in markdown

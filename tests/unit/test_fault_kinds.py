@@ -13,10 +13,11 @@ from faults.capabilities import CAPABILITIES, ContainerControl, NetworkLinks, Pr
 from faults.kind import FaultParams
 from faults.kinds import FAULT_KINDS, registry
 from faults.kinds.node_kill import Kill
-from harness.backend_offers import BACKENDS, COMPOSE, DOCKER, LOCAL, refusal
+from harness.backend_offers import BACKENDS, COMPOSE, DOCKER, LOCAL, PROCESSES, refusal
 from harness.backends.compose_backend import ComposeBackend
 from harness.backends.docker_backend import DockerBackend
 from harness.backends.local import LocalBackend
+from harness.backends.user_processes import ProcessesBackend
 from harness.plan import resolve_plan
 from harness.scenario.model import Scenario
 
@@ -43,6 +44,7 @@ class LooseParams(FaultParams):
         ([module("a", KINDS=(Kill(name="x", params=LooseParams),))], "must forbid unknown keys"),
         ([module("a", KINDS=(Kill(name="x", gpu_only=True, subject="the gateway"),))], "can be GPU-only"),
         ([module("a", KINDS=(Kill(name="x", needs=frozenset({int})),))], "needs ['int'], not capabilities"),
+        ([module("a", KINDS=(Kill(name="x", may_target=True),))], "may_target is for a kind with a subject"),
     ],
 )
 def test_the_registry_refuses_a_kind_module_that_breaks_the_rules(modules, error):
@@ -51,8 +53,8 @@ def test_the_registry_refuses_a_kind_module_that_breaks_the_rules(modules, error
 
 
 def test_every_shipped_kind_is_registered_once_with_strict_params():
-    assert len(FAULT_KINDS) == 28
-    assert {k.category for k in FAULT_KINDS.values()} == {"network", "node", "deploy", "data"}
+    assert len(FAULT_KINDS) == 29
+    assert {k.category for k in FAULT_KINDS.values()} == {"network", "node", "deploy", "data", "action"}
     assert all(k.needs <= set(CAPABILITIES) for k in FAULT_KINDS.values())
 
 
@@ -66,12 +68,16 @@ COMPOSE_STACK = {
 }
 
 
+PROCESSES_STACK = {"processes": {"nodes": [{"name": "a", "command": "serve"}], "entrypoint": {"node": "a"}}}
+
+
 @pytest.mark.parametrize(
     ("backend_class", "offer", "stack"),
     [
         (LocalBackend, LOCAL, {}),
         (DockerBackend, DOCKER, {"backend": "docker"}),
         (ComposeBackend, COMPOSE, COMPOSE_STACK),
+        (ProcessesBackend, PROCESSES, PROCESSES_STACK),
     ],
 )
 def test_each_backend_implements_what_it_declares(backend_class, offer, stack, tmp_path: Path):
@@ -82,9 +88,11 @@ def test_each_backend_implements_what_it_declares(backend_class, offer, stack, t
 
 
 def test_only_container_runtimes_offer_container_control_and_only_the_reference_stack_its_internals():
+    """User stacks get network links only where they declare them (`backend_offer`), and a stack the
+    harness does not run offers no process control."""
     assert [b.name for b in BACKENDS if ContainerControl in b.capabilities] == ["docker", "compose"]
     assert [b.name for b in BACKENDS if NetworkLinks in b.capabilities] == ["local", "docker"]
-    assert all(ProcessControl in b.capabilities for b in BACKENDS)
+    assert [b.name for b in BACKENDS if ProcessControl not in b.capabilities] == ["external"]
 
 
 def test_a_refusal_names_what_is_missing_who_offers_it_and_what_the_backend_offers():

@@ -29,7 +29,7 @@ PARAMS = {
     "slicer": {"average_size": 64}, "limit_data": {"bytes": 1024}, "error-burst": {}, "gpu-xid": {},
     "slowdown": {"factor": 3}, "gpu-throttle": {"factor": 3}, "gpu-oom": {"batch_size": 2},
     "cpu-squeeze": {"cpus": 0.2}, "memory-squeeze": {"memory": "64m"}, "canary-deploy": {},
-    "bad-deploy": {},
+    "bad-deploy": {}, "action": {"run": ["false"], "undo": {"run": ["true"]}},
 }  # fmt: skip
 MET = ExpectationResult("errors: rate < 1%", "errors", 0.0, "rate < 1%", "%", True, "met")
 INJECTED_BY_THE_LOAD_WORKER = {"data-drift"}
