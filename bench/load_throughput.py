@@ -6,7 +6,7 @@ The load generator is pinned to CPU 0 and the endpoint to CPU 1 (sched_setaffini
 does) when there are two CPUs, so the generator's CPU is the bottleneck and the ratio measures what
 recording every request costs.
 
-    python bench/load_throughput.py [--duration 10] [--users 10] [--rounds 1]
+    python bench/load_throughput.py [--duration 10] [--users 10] [--rounds 1] [--progress]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import io
 import os
 import resource
 import socket
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,10 +35,18 @@ import psutil
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from rich.console import Console  # noqa: E402
+
 from harness.load.config import LoadConfig  # noqa: E402  (needs the repo on sys.path when run as a script)
+from harness.load.files import SAMPLES_FILE  # noqa: E402
 from harness.load.observation import PRESETS, Observation  # noqa: E402
 from harness.load.process import LoadProcess  # noqa: E402
 from harness.load.request_spec import ReferenceRequest  # noqa: E402
+from harness.progress import WINDOW_S  # noqa: E402
+from harness.progress.render import live_panel  # noqa: E402
+from harness.progress.state import RunProgress  # noqa: E402
+from harness.progress.tail import SampleTail  # noqa: E402
+from harness.scenario.model import SloSpec  # noqa: E402
 
 FEATURES = [
     {"name": "age", "type": "numeric", "mean": 40.0, "std": 12.0, "min": 18.0, "max": 90.0},
@@ -140,6 +150,35 @@ def _env() -> dict[str, str]:
 
 def run_ours(url: str, users: int, duration: float, work: Path) -> tuple[int, float]:
     """(requests completed, requests/s over the load window) for our worker."""
+    return _run_worker(url, users, duration, work)
+
+
+def run_watched(url: str, users: int, duration: float, work: Path) -> tuple[int, float]:
+    """Our worker while the live progress view follows its samples from this process, on the worker's own
+    core (the worst case: on a real run the harness may sit on another), redrawing its panel every 0.5 s."""
+    stop, reader_cpu_s = threading.Event(), [0.0]
+
+    def follow() -> None:
+        tail = SampleTail(work / SAMPLES_FILE, WINDOW_S, 99)
+        progress, slo, began = RunProgress(duration, {}), SloSpec(), time.thread_time()
+        console = Console(file=io.StringIO(), force_terminal=True, width=100)
+        while not stop.wait(0.5):
+            console.print(live_panel(progress, tail.read(), slo, time.time()))
+        reader_cpu_s[0] = time.thread_time() - began
+
+    reader = threading.Thread(target=follow)
+    with _on_cpu(0):
+        reader.start()
+        try:
+            completed, rps = _run_worker(url, users, duration, work)
+        finally:
+            stop.set()
+            reader.join()
+    print(f"       live view: {reader_cpu_s[0] / duration:.2%} of a core", flush=True)
+    return completed, rps
+
+
+def _run_worker(url: str, users: int, duration: float, work: Path) -> tuple[int, float]:
     config = LoadConfig(
         target_url=url,
         path="/predict",
@@ -204,10 +243,12 @@ def _measure(name: str, runner: Runner, url: str, server: psutil.Process, args: 
 
 def _compare(url: str, server: psutil.Process, args: argparse.Namespace) -> dict[str, list[Result]]:
     """Alternate the two generators round by round so that drifting machine noise hits both alike."""
-    results: dict[str, list[Result]] = {"ours": [], "plain": []}
+    results: dict[str, list[Result]] = {"ours": [], "plain": [], "watched": []}
     for _ in range(args.rounds):
         results["ours"].append(_measure("ours", run_ours, url, server, args))
         results["plain"].append(_measure("plain", run_plain, url, server, args))
+        if args.progress:
+            results["watched"].append(_measure("watched", run_watched, url, server, args))
     return results
 
 
@@ -218,6 +259,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--progress", action="store_true", help="also: ours with the live view following it")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -245,6 +287,9 @@ def main() -> None:
         ours = statistics.median(getattr(result, field) for result in results["ours"])
         plain = statistics.median(getattr(result, field) for result in results["plain"])
         print(f"median {label}: ours {ours:.0f}, plain locust {plain:.0f}, ratio {ours / plain:.3f}")
+        if results["watched"]:
+            watched = statistics.median(getattr(result, field) for result in results["watched"])
+            print(f"median {label}: ours with the live view {watched:.0f}, ratio {watched / ours:.3f}")
 
 
 if __name__ == "__main__":

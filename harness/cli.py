@@ -29,6 +29,16 @@ if TYPE_CHECKING:
     from harness.verify.results import RunSummary
 
 
+def _seconds(text: str) -> float:
+    """`--progress-every 5s`: a duration as scenarios write them."""
+    from harness.durations import parse_positive_duration  # pydantic: only when the flag is given
+
+    try:
+        return parse_positive_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line, exit 2: argparse's default prints the whole usage block first."""
@@ -54,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="empty --out first if it holds an earlier run (never anything else)",
     )
+    shown = run.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress", choices=["auto", "live", "plain", "off"], default="auto",
+        help="on stderr: a live view (terminal), a plain line every --progress-every (logs, CI) or nothing; "
+        "auto: live on a terminal, else plain",
+    )  # fmt: skip
+    shown.add_argument("--quiet", action="store_const", const="off", dest="progress", help="no progress")
+    run.add_argument("--progress-every", type=_seconds, default=10.0, metavar="DURATION",
+                     help="how often a plain progress line is written (default 10s)")  # fmt: skip
 
     validate = commands.add_parser("validate", help="check a scenario file without running anything")
     validate.add_argument("scenario", type=Path)
@@ -197,6 +216,7 @@ def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         out_dir=args.out, seed=args.seed, backend=args.backend, overrides=args.overrides, force=args.force,
         on_summary=lambda summary: recorded.append(record_summary(summary, args)),
+        progress=args.progress, progress_every_s=args.progress_every,
     )  # fmt: skip
     resolve_history(args.history)  # a malformed --history is bad input before the drill, not after it
     with in_effect(args.history):

@@ -33,7 +33,7 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 60:g}m"
 
 
-def _positive(value: object) -> float:
+def parse_positive_duration(value: object) -> float:
     seconds = parse_duration(value)
     if seconds <= 0:
         raise ValueError(f"duration must be greater than zero, got {value!r}")
@@ -43,5 +43,5 @@ def _positive(value: object) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A non-negative duration in seconds, written in a scenario as `'30s'`."""
 
-PositiveDuration = Annotated[float, BeforeValidator(_positive)]
+PositiveDuration = Annotated[float, BeforeValidator(parse_positive_duration)]
 """A duration in seconds that must be > 0 (window lengths, fault durations)."""

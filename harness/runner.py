@@ -29,6 +29,7 @@ from harness.load.process import LoadProcess
 from harness.plan import Plan
 from harness.preflight import preflight
 from harness.probe_monitor import watch_probes
+from harness.progress import Mode, watch_progress
 from harness.run_dir import prepare_run_dir
 from harness.run_identity import RunIdentity
 from harness.run_registry import RegisteredRun, registered
@@ -56,6 +57,9 @@ class RunOptions:
     on_summary: Callable[[RunSummary], None] | None = None
     """Called with each summary the wind-down writes (e.g. to record it in the history): still inside the
     wind-down, so a signal during it is noted and the run re-reported as incomplete, and called again."""
+    progress: Mode = "off"
+    """How the drill shows its progress on stderr (`harness.progress`); off for suites and tests."""
+    progress_every_s: float = 10.0
 
 
 @dataclass
@@ -77,7 +81,9 @@ def run_drill(scenario_path: Path, options: RunOptions) -> RunOutcome:
     shutil.copyfile(scenario_path, run_dir / SCENARIO_COPY)
     RunInfo(identity, str(Path(scenario_path).resolve()), overrides, plan.seed).write(run_dir)
     with registered(RegisteredRun(identity, str(run_dir), scenario.toxiproxy.url)):
-        return _Drill(scenario, plan, run_dir, identity, options.on_summary).run()
+        drill = _Drill(scenario, plan, run_dir, identity, options.on_summary)
+        watch_progress(drill.events, plan, run_dir, options.progress, options.progress_every_s)
+        return drill.run()
 
 
 class _Drill:
