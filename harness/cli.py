@@ -28,6 +28,9 @@ from harness.interrupts import EXIT_INTERRUPTED, Interrupted, raise_on_signals
 if TYPE_CHECKING:
     from harness.verify.results import RunSummary
 
+NO_HALT = "safety.halt=null"
+"""What `--no-halt` sets: recorded with the run's overrides, so its report is read back without halts."""
+
 
 def _seconds(text: str) -> float:
     """`--progress-every 5s`: a duration as scenarios write them."""
@@ -58,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--allow-remote", action="append_const", dest="overrides", default=[],
         const="safety.allow_remote=true", help="allow non-loopback addresses, each named in a warning",
+    )  # fmt: skip
+    run.add_argument(
+        "--no-halt", action="append_const", dest="overrides", const=NO_HALT,
+        help="drill without the scenario's safety.halt conditions (for drills that mean to break things)",
     )  # fmt: skip
     run.add_argument(
         "--force",
@@ -221,7 +228,10 @@ def _run(args: argparse.Namespace) -> int:
     resolve_history(args.history)  # a malformed --history is bad input before the drill, not after it
     with in_effect(args.history):
         summary = run_drill(args.scenario, options).summary
-    return report_recording(recorded[-1] if recorded else "", _print_outcome(summary))
+    code = _print_outcome(summary)
+    if NO_HALT in args.overrides:
+        print("  safety halts were off (--no-halt)")
+    return report_recording(recorded[-1] if recorded else "", code)
 
 
 def _print_outcome(summary: RunSummary) -> int:

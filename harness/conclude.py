@@ -101,7 +101,9 @@ def _summary(
     this_run = ThisRun(scenario.name, journal.info.identity.run_id, journal.started_at, slo, journal.faults)
     gates = evaluate_gates(scenario.expectations.regression, this_run)
     expectations = [*(verification.expectations if verification else []), *gates]
-    verdict, reason = decide_verdict(journal.faults, expectations, journal.interruptions, errors)
+    verdict, reason = decide_verdict(
+        journal.faults, expectations, journal.interruptions, errors, journal.halt
+    )
     load = scenario.load
     planned = {"mode": load.mode, "users": load.users, "rate": load.rate, "duration_s": load.duration}
     return RunSummary(

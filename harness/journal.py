@@ -81,6 +81,8 @@ class Journal:
     """When the stack was stopped; None if the harness died first."""
     interruptions: list[str]
     errors: list[str]
+    halt: str | None = None
+    """Why a safety halt stopped the drill, in one line (from its `halted` event); None: no halt."""
 
 
 def read_journal(run_dir: Path, info: RunInfo, plan: Plan) -> Journal:
@@ -106,7 +108,14 @@ def read_journal(run_dir: Path, info: RunInfo, plan: Plan) -> Journal:
         finished_at=float(stopped["t"]) if stopped else None,
         interruptions=interruptions,
         errors=[str(e.get("error")) for e in events if e.get("event") == "run_error"],
+        halt=halt_reason(first["halted"], load_started) if "halted" in first else None,
     )
+
+
+def halt_reason(halted: dict[str, Any], load_started: dict[str, Any] | None) -> str:
+    """`halted at 12.3s of load: errors rate > 30% over 2s (observed ...)`: which condition, when, what."""
+    when = f" at {float(halted['t']) - float(load_started['t']):.1f}s of load" if load_started else ""
+    return f"halted{when}: {halted.get('condition')} (observed {halted.get('value')})"
 
 
 def fault_records(plan: Plan, events: list[dict[str, Any]]) -> list[FaultRecord]:
@@ -125,6 +134,8 @@ def fault_records(plan: Plan, events: list[dict[str, Any]]) -> list[FaultRecord]
                 record.cleared_at = float(event["t"])
             case "fault_clear_error":
                 record.clear_error = str(event.get("error"))
+            case "fault_skipped":
+                record.skipped = str(event.get("reason"))
     return list(records.values())
 
 

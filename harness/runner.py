@@ -22,6 +22,7 @@ from harness.backends import make_backend
 from harness.conclude import conclude
 from harness.errors import HarnessError
 from harness.events import EventLog
+from harness.halt_monitor import watch_halts
 from harness.interrupts import Interrupted, NotedSignals, noting_signals, raising_signals
 from harness.journal import EVENTS_FILE, SCENARIO_COPY, RunInfo
 from harness.load.config import LoadConfig
@@ -105,6 +106,7 @@ class _Drill:
         self.load: LoadProcess | None = None
         watch_stack_state(self.events, StateProbe in self.backend.capabilities, run_dir)
         watch_probes(self.events, scenario.probes, self.backend, run_dir)
+        watch_halts(self.events, scenario.safety.halt, self.scheduler, self.backend, run_dir)
         self.phase = "during start-up"
         """What the run does now, for an interruption's words ("interrupted by SIGINT during teardown")."""
 

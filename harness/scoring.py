@@ -100,8 +100,11 @@ class Resilience:
 
 
 def resilience(summary: RunSummary) -> Resilience:
-    if summary.verdict in ("error", "incomplete"):
-        why = "the drill did not run as planned" if summary.verdict == "error" else "the run did not finish"
+    if summary.verdict in ("error", "incomplete", "halted"):
+        # A halted drill's faults were cut short: its figures cover a different, shorter drill than the one
+        # planned, so a score would compare with other runs' scores as if it were the same drill.
+        why = {"error": "the drill did not run as planned", "incomplete": "the run did not finish",
+               "halted": "a safety halt cut the drill short"}[summary.verdict]  # fmt: skip
         return Resilience(Score(None, reason=why), {})
     scored = [e for e in summary.expectations if e.metric != GATE_METRIC]
     burn = summary.slo.error_budget_burn

@@ -21,6 +21,7 @@ h2 { font-size: 1.25rem; border-bottom: 1px solid #d0d7de; padding-bottom: .2rem
 .verdict-fail { background: #ffebe9; border-color: #cf222e; }
 .verdict-incomplete { background: #fff8c5; border-color: #9a6700; }
 .verdict-error { background: #ffebe9; border-color: #82071e; }
+.verdict-halted { background: #ffebe9; border-color: #bc4c00; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }

@@ -19,6 +19,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 """Characters XML 1.0 cannot carry at all, even escaped (e.g. ANSI colour codes from a crash message)."""
 
 INCOMPLETE_CASE = "run completed"
+HALT_CASE = "safety halt"
 
 
 def _clean(text: str) -> str:
@@ -58,13 +59,25 @@ def _incomplete_case(summary: RunSummary) -> ET.Element:
     return case
 
 
+def _halt_case(summary: RunSummary) -> ET.Element:
+    """A halted drill fails its own case, named for the halt, so CI shows why it stopped."""
+    case = _testcase(summary, HALT_CASE)
+    failure = ET.SubElement(case, "failure", message=_clean(verdict_reason(summary)), type="halted")
+    failure.text = _clean(
+        f"A safety halt stopped the drill and reverted its faults: {verdict_reason(summary)}"
+    )
+    return case
+
+
 def build_junit(summary: RunSummary) -> ET.ElementTree:
     cases = [_expectation_case(summary, result) for result in summary.expectations]
     if summary.verdict in ("incomplete", "error"):
         cases.append(_incomplete_case(summary))
+    if summary.verdict == "halted":
+        cases.append(_halt_case(summary))
     counts = {
         "tests": str(len(cases)),
-        "failures": str(len(summary.failed)),
+        "failures": str(len(summary.failed) + int(summary.verdict == "halted")),
         "errors": str(int(summary.verdict in ("incomplete", "error"))),
         "skipped": "0",
         "time": f"{_duration_s(summary):.3f}",

@@ -88,7 +88,7 @@ def describe_event(event: dict[str, Any]) -> str:
     if isinstance(details, dict):
         details = fmt_mapping(details)
     described = " ".join(parts)
-    for extra in (details, event.get("error")):
+    for extra in (details, event.get("reason"), event.get("error")):
         if extra:
             described = f"{described} — {extra}" if described else str(extra)
     return described

@@ -38,6 +38,8 @@ def verdict_reason(summary: RunSummary) -> str:
         return summary.incomplete_reason or "the run did not finish"
     if summary.verdict == "error":
         return summary.incomplete_reason or "the drill did not run as planned"
+    if summary.verdict == "halted":
+        return summary.incomplete_reason or "a safety halt stopped the drill"
     if summary.verdict == "fail":
         names = ", ".join(e.name for e in summary.failed)
         return f"{len(summary.failed)} of {total} expectations failed: {names}"
@@ -107,6 +109,8 @@ def _never_recovered(fault: FaultRecord) -> bool:
 
 
 def _recovery_phrase(fault: FaultRecord) -> str:
+    if fault.skipped:
+        return f"{fault.name} was skipped (the drill was halted first)"
     if fault.applied_at is None:
         return f"{fault.name} was never applied"
     if fault.recovery_s is None:
@@ -155,6 +159,10 @@ def _impact_section(summary: RunSummary, samples: pd.DataFrame, windows: pd.Data
         bullets.append(f"The run is incomplete: {verdict_reason(summary)}.")
     if summary.verdict == "error":
         bullets.append(f"The drill did not run as planned, so it proves nothing: {verdict_reason(summary)}.")
+    if summary.verdict == "halted":
+        bullets.append(
+            f"A safety halt stopped the drill and reverted every fault: {verdict_reason(summary)}."
+        )
     for result in summary.failed:
         observed = fmt_quantity(result.observed, result.unit)
         bullets.append(
@@ -196,7 +204,7 @@ def _timeline_section(summary: RunSummary, events: list[dict[str, Any]], spans: 
     return Section("Timeline", paragraphs=[intro], table=Table(["Time", "Event", "Details"], rows, troubled))
 
 
-_TROUBLE_EVENTS = frozenset({"fault_error", "fault_clear_error", "interrupted", "run_error"})
+_TROUBLE_EVENTS = frozenset({"fault_error", "fault_clear_error", "interrupted", "run_error", "halted"})
 """Timeline rows a reader must not miss."""
 
 
@@ -208,6 +216,8 @@ def _planned(fault: FaultRecord) -> str:
 def _fault_row(fault: FaultRecord, span: FaultSpan) -> list[str]:
     applied = fmt_offset(span.start_s) if span.applied else "not applied"
     cleared = fmt_offset(span.end_s) if fault.cleared_at is not None else "not cleared"
+    if fault.skipped:
+        applied, cleared = "skipped (halt)", "n/a"
     if fault.applied_at is None:
         recovery = "n/a"
     else:

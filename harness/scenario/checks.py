@@ -13,6 +13,7 @@ from faults.kind import CheckContext
 from harness.backend_offers import BackendOffer, backend_offer, refusal, unlinked_refusal
 from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
+from harness.scenario.halts import check_halt_probes
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.probe_checks import check_mechanism_evidence, check_probes
 from harness.scenario.regression import check_gate_faults
@@ -48,6 +49,7 @@ def check_semantics(scenario: Scenario) -> None:
     _check_kinds(scenario)
     _check_expectations(scenario, backend)
     check_probes(scenario)
+    check_halt_probes(scenario.safety.halt, {p.name for p in scenario.probes})
     check_gate_faults(scenario.expectations.regression, [f.name for f in scenario.faults])
     _check_primary_region(scenario)
     if scenario.toxiproxy.url is not None and scenario.stack.compose is not None:

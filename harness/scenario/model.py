@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 from faults.kind import FaultKind, FaultParams
 from faults.kinds import FAULT_KINDS
 from harness.durations import Duration, PositiveDuration
+from harness.scenario.halts import HaltSpec
 from harness.scenario.probes import ProbeEvidence, ProbeExpectation, ProbeSpec
 from harness.scenario.regression import RegressionExpectation
 from harness.scenario.requests import RequestFields
@@ -441,6 +442,8 @@ class SafetySpec(Strict):
     a warning. Checked by `harness.scenario.safety`."""
 
     allow_remote: bool = False
+    halt: HaltSpec | None = None
+    """When to stop the drill early and revert every fault (`harness.scenario.halts`)."""
 
 
 class Scenario(Strict):

@@ -24,7 +24,7 @@ from harness.suite.model import Suite, SuiteEntry
 from harness.verify.results import RunSummary, Verdict
 from harness.verify.verdict import EXIT_CODES
 
-SEVERITY: list[Verdict] = ["pass", "fail", "error", "incomplete"]
+SEVERITY: list[Verdict] = ["pass", "fail", "halted", "error", "incomplete"]
 """Verdicts from best to worst: a suite is as bad as its worst drill."""
 NOT_RUN = "not run"
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Verdict = Literal["pass", "fail", "error", "incomplete"]
+Verdict = Literal["pass", "fail", "halted", "error", "incomplete"]
 """`pass`: every fault applied and cleared as planned and every expectation met on evidence. `fail`: the
-drill ran as planned and an expectation was not met (or not measured). `error`: the drill did not run as
-planned (a fault not applied or not cleared, a harness error). `incomplete`: interrupted or killed."""
+drill ran as planned and an expectation was not met (or not measured). `halted`: a safety halt condition
+(`safety.halt`) stopped the drill and reverted its faults. `error`: the drill did not run as planned (a
+fault not applied or not cleared, a harness error). `incomplete`: interrupted or killed."""
 
 ExpectationStatus = Literal["pass", "fail", "not measured"]
 
@@ -71,9 +72,14 @@ class FaultRecord:
     params: dict[str, Any] = field(default_factory=dict)
     clear_error: str | None = None
     """What could not be undone when the fault was cleared."""
+    skipped: str | None = None
+    """Why the fault was deliberately never applied (a safety halt came first): not a problem."""
 
     def problem(self) -> str | None:
-        """Why this fault did not happen as planned, in one line; None when it did."""
+        """Why this fault did not happen as planned, in one line; None when it did, or when a safety halt
+        skipped it on purpose (the halt is the verdict's news, not the fault)."""
+        if self.skipped:
+            return None
         if self.error:
             return f"fault {self.name} ({self.kind}) could not be applied: {self.error}"
         if self.applied_at is None:

@@ -128,4 +128,4 @@ def test_expectations_decide_only_a_run_that_went_as_planned() -> None:
     done = record(applied_at=1.0, cleared_at=3.0)
     assert decide_verdict([done], [MET, failed], [], []) == ("fail", None)
     assert decide_verdict([done], [], [], []) == ("pass", None)
-    assert EXIT_CODES == {"pass": 0, "fail": 1, "error": 2, "incomplete": 130}
+    assert EXIT_CODES == {"pass": 0, "fail": 1, "halted": 1, "error": 2, "incomplete": 130}
