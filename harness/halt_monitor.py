@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -24,6 +23,7 @@ from typing import Any
 import httpx
 
 from harness.backends.variables import interpolate, stack_variables
+from harness.background import BackgroundLoop
 from harness.comparisons import parse_comparison, shown
 from harness.errors import HarnessError
 from harness.events import EventLog
@@ -122,21 +122,12 @@ def file_check(condition: HaltCondition) -> Check:
     return lambda: f"{path} exists" if path.exists() else None
 
 
-class HaltMonitor:
+class HaltMonitor(BackgroundLoop):
     def __init__(self, halt: HaltSpec, checks: list[tuple[HaltCondition, Check]], scheduler: FaultScheduler):
+        super().__init__("halt-monitor", join_timeout_s=halt.every + 5)
         self.halt = halt
         self.checks = checks
         self.scheduler = scheduler
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="halt-monitor", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=self.halt.every + 5)
 
     def evaluate(self) -> bool:
         """Evaluate every condition once; on the first met, halt the drill. True once halted (False when

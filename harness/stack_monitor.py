@@ -8,37 +8,28 @@ independent of a slow or hung gateway.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from harness.background import BackgroundLoop
 from harness.events import EventLog
 
 STATE_FILE = "stack_state.jsonl"
 
 
-class StackMonitor:
+class StackMonitor(BackgroundLoop):
     """Only the reference gateway has `/admin/state`; for a user's compose stack the runner starts none."""
 
     def __init__(self, state_url: str, path: Path, interval_s: float = 0.25):
+        super().__init__("stack-monitor")
         self.state_url = state_url
         self.path = path
         self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="stack-monitor", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _poll(self) -> None:
+    def _run(self) -> None:
         with (
             httpx.Client(timeout=self.interval_s * 4) as client,
             self.path.open("a", encoding="utf-8") as out,

@@ -9,7 +9,6 @@ follows samples.csv for the figures, so it adds nothing to the load worker's wor
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Literal, TextIO
@@ -17,6 +16,7 @@ from typing import Literal, TextIO
 from rich.console import Console
 from rich.live import Live
 
+from harness.background import BackgroundLoop
 from harness.events import EventLog
 from harness.load.files import SAMPLES_FILE
 from harness.plan import Plan
@@ -32,25 +32,16 @@ _PLAIN_TICK_S = 0.2
 _MARKS = ("fault_applied", "fault_cleared", "fault_error", "fault_clear_error")
 
 
-class ProgressReporter:
+class ProgressReporter(BackgroundLoop):
     def __init__(self, progress: RunProgress, tail: SampleTail, plan: Plan, live: bool, every_s: float,
                  stream: TextIO):  # fmt: skip
+        super().__init__("progress")
         self.progress = progress
         self.tail = tail
         self.slo = plan.scenario.slo
         self.live = live
         self.every_s = every_s
         self.stream = stream
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="progress", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def _plain(self) -> None:
         """A line at every `every_s` seconds of load (lines in a log line up with the drill's timeline)."""
