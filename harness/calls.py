@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from harness.backends.processes import _die_with_parent
+from harness.backends.processes import die_with_parent
 from harness.backends.variables import SECRET_VARIABLES, interpolate
 
 MAX_OUTPUT_CHARS = 65_536
@@ -161,7 +161,7 @@ def run_command(
         stderr=subprocess.PIPE,
         env=dict(env),
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     killed = False
     try:
