@@ -12,9 +12,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 Handler = Callable[[dict[str, Any]], None]
+
+
+class Monitor(Protocol):
+    """What watches the run between two of its events (stack state, probes, halt conditions)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 LIFECYCLE = (
     "run_started", "stack_ready", "load_started", "fault_applied", "fault_cleared", "load_stopped",
@@ -33,6 +42,25 @@ class EventLog:
     def subscribe(self, event: str, handler: Handler) -> None:
         """Call `handler(record)` after each `event` is written; its exceptions are the emitter's."""
         self._handlers.setdefault(event, []).append(handler)
+
+    def watch_between(
+        self, start: str, stops: tuple[str, ...], make: Callable[[dict[str, Any]], Monitor]
+    ) -> None:
+        """When `start` is emitted, start what `make` builds from its record; stop it on each of `stops`
+        (stopping twice is harmless)."""
+        started: list[Monitor] = []
+
+        def on_start(record: dict[str, Any]) -> None:
+            started.append(make(record))
+            started[-1].start()
+
+        def on_stop(_record: dict[str, Any]) -> None:
+            for monitor in started:
+                monitor.stop()
+
+        self.subscribe(start, on_start)
+        for stop in stops:
+            self.subscribe(stop, on_stop)
 
     def emit(self, event: str, t: float | None = None, **fields: Any) -> dict[str, Any]:
         record = {"t": time.time() if t is None else t, "event": event, **fields}

@@ -177,17 +177,11 @@ def watch_halts(events: EventLog, halt: HaltSpec | None, scheduler: FaultSchedul
     samples and writes its summary, and exits 0)."""
     if halt is None:
         return
-    monitors: list[HaltMonitor] = []
     load_pid: list[int] = []
 
-    def start(load_started: dict[str, Any]) -> None:
+    def make(load_started: dict[str, Any]) -> HaltMonitor:
         load_pid.append(int(load_started["load_pid"]))
-        monitors.append(HaltMonitor(halt, build_checks(halt, stack, run_dir), scheduler))
-        monitors[-1].start()
-
-    def stop(_event: dict[str, Any]) -> None:
-        for monitor in monitors:
-            monitor.stop()
+        return HaltMonitor(halt, build_checks(halt, stack, run_dir), scheduler)
 
     def stop_load(observed: dict[str, Any]) -> None:
         # The worker is the runner's child, not reaped until the runner's wait: its pid is still its own.
@@ -195,7 +189,5 @@ def watch_halts(events: EventLog, halt: HaltSpec | None, scheduler: FaultSchedul
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    events.subscribe("load_started", start)
+    events.watch_between("load_started", ("load_stopped", "teardown_started"), make)
     events.subscribe("halt_observed", stop_load)
-    events.subscribe("load_stopped", stop)
-    events.subscribe("teardown_started", stop)

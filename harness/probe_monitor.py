@@ -75,20 +75,13 @@ def watch_probes(events: EventLog, probes: Sequence[ProbeSpec], stack: object, r
     does not set fails the start (a harness error naming the field), not every reading."""
     if not probes:
         return
-    monitors: list[ProbeMonitor] = []
 
-    def start(_ready: dict[str, Any]) -> None:
+    def make(_ready: dict[str, Any]) -> ProbeMonitor:
         variables = stack_variables(stack)
         try:
             resolved = [resolve_probe(p, variables, f"probes[{i}]") for i, p in enumerate(probes)]
         except ValueError as exc:
             raise HarnessError(str(exc)) from None
-        monitors.append(ProbeMonitor(resolved, run_dir / PROBES_FILE))
-        monitors[-1].start()
+        return ProbeMonitor(resolved, run_dir / PROBES_FILE)
 
-    def stop(_teardown: dict[str, Any]) -> None:
-        for monitor in monitors:
-            monitor.stop()
-
-    events.subscribe("stack_ready", start)
-    events.subscribe("teardown_started", stop)
+    events.watch_between("stack_ready", ("teardown_started",), make)

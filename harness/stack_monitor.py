@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -53,15 +52,8 @@ def watch_stack_state(events: EventLog, probes_state: bool, run_dir: Path) -> No
     (after the drill, before its stack goes away: no polls of a gateway that is being stopped)."""
     if not probes_state:
         return
-    monitors: list[StackMonitor] = []
-
-    def start(ready: dict[str, Any]) -> None:
-        monitors.append(StackMonitor(f"{ready['gateway']}/admin/state", run_dir / STATE_FILE))
-        monitors[-1].start()
-
-    def stop(_stopped: dict[str, Any]) -> None:
-        for monitor in monitors:
-            monitor.stop()
-
-    events.subscribe("stack_ready", start)
-    events.subscribe("teardown_started", stop)
+    events.watch_between(
+        "stack_ready",
+        ("teardown_started",),
+        lambda ready: StackMonitor(f"{ready['gateway']}/admin/state", run_dir / STATE_FILE),
+    )
