@@ -34,9 +34,11 @@ class PlannedFault:
 
     def record(self) -> FaultRecord:
         """The fault as planned, before anything happened to it (the scheduler and the journal fill it in)."""
+        runbook = self.spec.runbook
         return FaultRecord(
             name=self.spec.name, kind=self.spec.kind, targets=list(self.targets), planned_at_s=self.start,
-            planned_until_s=self.end, params=dict(self.spec.params),
+            planned_until_s=self.end, params=dict(self.spec.params), runbook=runbook.url if runbook else None,
+            runbook_signals=list(runbook.signals) if runbook else [],
         )  # fmt: skip
 
     @property

@@ -5,9 +5,9 @@ score carries the inputs it was computed from and is shown with them (reports, `
 
     E  expectations met     met / evaluated; "not measured" counts as not met. Regression gates are left
                             out: they compare with history, the score measures the run against its limits.
-    R  time headroom        per expectation with a time limit (recovery_time, breaker_opened, rollback,
-                            drift_detected): 1 − observed / limit, clamped to 0..1; one not met counts 0;
-                            the mean over them.
+    R  time headroom        per expectation with a time limit (recovery_time, time_to_detect,
+                            time_to_mitigate, breaker_opened, rollback, drift_detected): 1 − observed /
+                            limit, clamped to 0..1; one not met counts 0; the mean over them.
     B  error budget left    1 − error-budget burn, clamped to 0..1; 0 when nothing was measured.
 
     score = 100 × (50·E + 30·R + 20·B) / (sum of the weights of the inputs present)
@@ -33,7 +33,9 @@ FORMULA = "score = 100 × (50·E + 30·R + 20·B) / (weights of the inputs prese
 _DURATION = re.compile(r"\d+(?:\.\d+)?(?:us|µs|ms|s|m|h)\b")
 GATE_METRIC = "regression"
 """Regression gates' metric: compared with history, so outside the score."""
-TIME_LIMITED = frozenset({"recovery_time", "breaker_opened", "rollback", "drift_detected"})
+TIME_LIMITED = frozenset(
+    {"recovery_time", "time_to_detect", "time_to_mitigate", "breaker_opened", "rollback", "drift_detected"}
+)
 MECHANISMS: dict[str, frozenset[str]] = {
     "retries": frozenset({"attempts"}),
     "failover": frozenset({"recovery_time", "breaker_opened"}),

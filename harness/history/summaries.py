@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
-from harness.verify.results import ExpectationResult, FaultRecord, RunSummary, SloFigures
+from harness.verify.results import ExpectationResult, FaultRecord, FaultResponse, RunSummary, SloFigures
 
 SUMMARY_FILE = "summary.json"
 
@@ -22,11 +22,18 @@ def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key in names}
 
 
+def _fault(data: dict[str, Any]) -> FaultRecord:
+    fault = FaultRecord(**_known(FaultRecord, data))
+    if isinstance(fault.response, dict):
+        fault.response = FaultResponse(**_known(FaultResponse, fault.response))
+    return fault
+
+
 def summary_from_dict(data: dict[str, Any]) -> RunSummary:
     values = _known(RunSummary, data)
     values["slo"] = SloFigures(**_known(SloFigures, data["slo"]))
     values["expectations"] = [ExpectationResult(**_known(ExpectationResult, e)) for e in data["expectations"]]
-    values["faults"] = [FaultRecord(**_known(FaultRecord, f)) for f in data["faults"]]
+    values["faults"] = [_fault(f) for f in data["faults"]]
     return RunSummary(**values)
 
 

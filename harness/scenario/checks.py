@@ -128,6 +128,8 @@ def _check_window(fault: FaultSpec, load_duration: float, where: str) -> None:
 
 _STRUCTURED_EXPECTATIONS = {
     "recovery_time": None,
+    "time_to_detect": None,
+    "time_to_mitigate": None,
     "drift_detected": ("data",),
     "rollback": ("deploy",),
     "breaker_opened": ("node", "network"),

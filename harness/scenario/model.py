@@ -30,6 +30,7 @@ from harness.scenario.halts import HaltSpec
 from harness.scenario.probes import ProbeEvidence, ProbeExpectation, ProbeSpec
 from harness.scenario.regression import RegressionExpectation
 from harness.scenario.requests import RequestFields
+from harness.scenario.runbook import RunbookSpec, runbook_shorthand
 from harness.scenario.strict import Strict, check_name, check_unique
 from harness.scenario.user_stacks import ExternalSpec, ProcessesSpec
 from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
@@ -280,6 +281,8 @@ class FaultSpec(Strict):
     target: Annotated[TargetSpec, BeforeValidator(_target_shorthand)] | None = None
     params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
     """Validated also when left out: a kind with required params must not pass with none."""
+    runbook: Annotated[RunbookSpec, BeforeValidator(runbook_shorthand)] | None = None
+    """The on-call's runbook for this fault and the signals it expects (harness.scenario.runbook)."""
 
     _name = field_validator("name")(check_name)
 
@@ -338,6 +341,9 @@ class FaultSpec(Strict):
 
 
 class RecoveryExpectation(Strict):
+    """`{fault, max}`: a time measured from the fault's injection (recovery, detection, mitigation) is at
+    most `max`."""
+
     fault: str
     max: PositiveDuration
 
@@ -389,6 +395,10 @@ class Expectations(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     recovery_time: list[RecoveryExpectation] = Field(default_factory=list)
+    time_to_detect: list[RecoveryExpectation] = Field(default_factory=list)
+    """The stack's first reaction to the fault (harness.verify.fault_response) within `max`."""
+    time_to_mitigate: list[RecoveryExpectation] = Field(default_factory=list)
+    """Its first mitigating action (failover, degradation, rollback) within `max`."""
     drift_detected: list[DriftDetectedExpectation] = Field(default_factory=list)
     rollback: list[RollbackExpectation] = Field(default_factory=list)
     breaker_opened: list[BreakerOpenedExpectation] = Field(default_factory=list)
@@ -398,7 +408,15 @@ class Expectations(BaseModel):
     """On the readings of the scenario's probes (harness.scenario.probes)."""
 
     @field_validator(
-        "recovery_time", "drift_detected", "rollback", "breaker_opened", "regression", "probes", mode="before"
+        "recovery_time",
+        "time_to_detect",
+        "time_to_mitigate",
+        "drift_detected",
+        "rollback",
+        "breaker_opened",
+        "regression",
+        "probes",
+        mode="before",
     )
     @classmethod
     def _single_to_list(cls, value: object) -> object:

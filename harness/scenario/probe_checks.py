@@ -26,14 +26,18 @@ MechanismExpectation = DriftDetectedExpectation | RollbackExpectation | BreakerO
 
 
 def check_probes(scenario: Scenario) -> None:
-    """ValueError naming the field: a probe name given twice, an expectation on an unknown probe or
-    fault, `from: end` of a fault that only ends with the load."""
+    """ValueError naming the field: a probe name given twice, an expectation or a runbook signal on an
+    unknown probe, an expectation on an unknown fault, `from: end` of a fault that only ends with the
+    load."""
     names: set[str] = set()
     for index, probe in enumerate(scenario.probes):
         if probe.name in names:
             raise ValueError(f"probes[{index}].name: duplicate probe name {probe.name!r}")
         names.add(probe.name)
     faults = {f.name: f for f in scenario.faults}
+    for index, fault in enumerate(scenario.faults):
+        for signal in fault.runbook.probe_signals() if fault.runbook else []:
+            _known_probe(signal.probe, names, f"faults[{index}] ({fault.name}).runbook.signals")
     for index, expectation in enumerate(scenario.expectations.probes):
         where = f"expectations.probes[{index}]"
         _known_probe(expectation.probe, names, f"{where}.probe")

@@ -114,14 +114,28 @@ def canary_version(spec: FaultSpec) -> str | None:
     return deploy.canary_version(spec.typed_params())  # type: ignore[arg-type]
 
 
+_REPLICA_FLAGS = {
+    "ejected": ("ejection_ended", "ejected"),
+    "healthy": ("marked_unhealthy", "marked_healthy"),
+}
+"""A replica's boolean in the state -> its event when it turns (false, true)."""
+
+
 def stack_transitions(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
-    """Changes seen between consecutive polls, as timeline events (breakers, canary, drift alert)."""
+    """Changes seen between consecutive polls, as timeline events (breakers, outlier ejections, health
+    checks, canary, drift alert)."""
     events: list[dict[str, Any]] = []
     for previous, snapshot in pairwise(snapshots):
         t = snapshot["polled_at"]
         before = {r["name"]: r for r in previous.get("replicas", [])}
         for replica in snapshot.get("replicas", []):
             old = before.get(replica["name"])
+            if old:
+                events += [
+                    {"t": t, "event": words[bool(replica.get(key))], "node": replica["name"]}
+                    for key, words in _REPLICA_FLAGS.items()
+                    if key in old and key in replica and bool(old[key]) != bool(replica[key])
+                ]
             if old and old.get("breaker") != replica.get("breaker"):
                 events.append({"t": t, "event": f"breaker_{replica['breaker']}", "node": replica["name"]})
         old_canary, canary = previous.get("canary", {}), snapshot.get("canary", {})

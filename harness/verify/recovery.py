@@ -41,8 +41,3 @@ def assess_recovery(windows: pd.DataFrame, injected_at_s: float, required: int) 
                 return Recovery(since, None, len(good) - first)
             return Recovery(None, since, len(good) - first)
     return Recovery(None, None, len(good) - first)
-
-
-def recovery_time(windows: pd.DataFrame, injected_at_s: float, required: int) -> float | None:
-    """Seconds from injection to the start of the first run of `required` good windows; None if none."""
-    return assess_recovery(windows, injected_at_s, required).seconds

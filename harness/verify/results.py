@@ -53,6 +53,51 @@ class ExpectationResult:
 
 
 @dataclass
+class FaultResponse:
+    """How the stack answered one fault, as a postmortem tells it: detection, mitigation, recovery, impact.
+
+    Times are seconds after the injection. Computed by harness.verify.fault_response from the same journal
+    as the expectations, so the report and `time_to_detect`/`time_to_mitigate` cannot disagree.
+    """
+
+    detected_s: float | None = None
+    """The stack's first reaction (a breaker opening, an ejection, a drift alert, a rollback, a degraded
+    answer, a runbook probe turning); None: none was seen while the fault lasted."""
+    detected_by: str | None = None
+    """That signal in words: "breaker_open on replica-1", "probe haproxy-down == 1"."""
+    mitigated_s: float | None = None
+    """The first action that limited the damage: failover off a target, degradation, rollback."""
+    mitigated_by: str | None = None
+    """"failover (breaker_open on replica-1)", "degradation (degraded answers)", "rollback (...)"."""
+    signal_sources: list[str] = field(default_factory=list)
+    """What could have shown a reaction: "stack state", "answers' degraded signal", "probe NAME"; empty:
+    nothing could, so an absent detection is no evidence."""
+    signals_seen: dict[str, float | None] = field(default_factory=dict)
+    """Every signal looked for (the built-in ones and the runbook's) -> seconds after injection it was first
+    seen, None if never: the runbook check reads this."""
+    slo_held: bool = False
+    """Every SLO window overlapping the fault's window met the SLO (and there was at least one)."""
+    recovery_unconfirmed_s: float | None = None
+    """The run ended in a run of good windows too short to confirm a recovery, starting this long after the
+    injection."""
+    impact_start_s: float = 0.0
+    impact_end_s: float = 0.0
+    """The span the impact figures cover, in seconds since load start: injection until the SLO was back
+    (or the fault cleared, whichever is later), or the end of the run when it never came back."""
+    requests: int = 0
+    failed: int = 0
+    slow: int = 0
+    """Answered, but slower than the SLO's latency threshold."""
+    degraded: int = 0
+    slo_missed_s: float = 0.0
+    """Length of the SLO windows in the impact span that missed the SLO (error-budget time burned)."""
+    target_share_before: float | None = None
+    """Share of answers the fault's targets served before it (X-Served-By); None: not known."""
+    fair_share: float | None = None
+    """1 / the number of replicas seen answering before the fault."""
+
+
+@dataclass
 class FaultRecord:
     """A fault as planned and as it really happened."""
 
@@ -74,6 +119,12 @@ class FaultRecord:
     """What could not be undone when the fault was cleared."""
     skipped: str | None = None
     """Why the fault was deliberately never applied (a safety halt came first): not a problem."""
+    runbook: str | None = None
+    """The scenario's `runbook.url` for this fault, carried into the report."""
+    runbook_signals: list[str] = field(default_factory=list)
+    """The signals the runbook expects to see (`runbook.signals`)."""
+    response: FaultResponse | None = None
+    """How the stack answered it; None until verified, and for a fault never applied."""
 
     def problem(self) -> str | None:
         """Why this fault did not happen as planned, in one line; None when it did, or when a safety halt

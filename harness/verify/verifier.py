@@ -11,9 +11,11 @@ import pandas as pd
 
 from harness.scenario.model import Scenario
 from harness.verify.expectations import Measurements, evaluate
+from harness.verify.fault_response import respond, run_evidence
 from harness.verify.mechanisms import evaluate_mechanisms
 from harness.verify.probes import evaluate_probe_expectations
-from harness.verify.recovery import recovery_time
+from harness.verify.recovery import assess_recovery
+from harness.verify.response_times import evaluate_response_times
 from harness.verify.results import ExpectationResult, FaultRecord, SloFigures
 from harness.verify.windows import FaultWindow, window_slis, with_relative_time
 
@@ -36,7 +38,7 @@ def verify(
     snapshots: Sequence[dict[str, Any]] = (),
     probe_readings: Sequence[dict[str, Any]] = (),
 ) -> Verification:
-    """Fill in each fault's recovery time (in place) and evaluate every expectation."""
+    """Fill in each fault's recovery time and response (in place) and evaluate every expectation."""
     duration = scenario.load.duration
     samples = with_relative_time(samples, load_started_at)
     fault_windows = [
@@ -49,11 +51,16 @@ def verify(
         if f.applied_at is not None
     ]
     windows = window_slis(samples, duration, scenario.slo, fault_windows)
+    recoveries = {
+        f.name: assess_recovery(windows, f.applied_at - load_started_at, scenario.slo.recovery_windows)
+        for f in faults
+        if f.applied_at is not None
+    }
     for fault in faults:
-        if fault.applied_at is not None:
-            fault.recovery_s = recovery_time(
-                windows, fault.applied_at - load_started_at, scenario.slo.recovery_windows
-            )
+        if fault.name in recoveries:
+            fault.recovery_s = recoveries[fault.name].seconds
+    evidence = run_evidence(samples, windows, snapshots, probe_readings, load_started_at)
+    signals = respond(scenario, faults, recoveries, evidence)
     measurements = Measurements(samples, windows, fault_windows, faults, not_sent)
     return Verification(
         samples=samples,
@@ -61,7 +68,8 @@ def verify(
         slo=slo_figures(scenario, samples, windows),
         expectations=evaluate(scenario, measurements)
         + evaluate_mechanisms(scenario, snapshots, faults, samples, probe_readings, load_started_at)
-        + evaluate_probe_expectations(scenario, probe_readings, faults, load_started_at),
+        + evaluate_probe_expectations(scenario, probe_readings, faults, load_started_at)
+        + evaluate_response_times(scenario, faults, signals),
         traffic_share=traffic_share(samples),
     )
 

@@ -41,8 +41,8 @@ def mlflow_env(monkeypatch: pytest.MonkeyPatch, mlflow_model: Path) -> None:
 
 def assert_held(run: Run) -> None:
     """A pass on evidence: both faults applied and cleared, every expectation met, HAProxy's health checks
-    took each sick server out, answers slowed by the link were retried on the other server, and no
-    process of the drill is left."""
+    took each sick server out (seen in its own logs, and by the runbook's probe that detected each fault),
+    answers slowed by the link were retried on the other server, and no process of the drill is left."""
     assert run.code == 0, run.stdout + run.stderr
     summary = run.summary
     assert summary["verdict"] == "pass" and all(e["passed"] for e in summary["expectations"])
@@ -51,15 +51,21 @@ def assert_held(run: Run) -> None:
         ("slow-link", True), ("lost-server", True)]  # fmt: skip
     log = (run.run_dir / "logs" / "haproxy.log").read_text()
     assert "model-b is DOWN, reason: Layer7 timeout" in log and "model-a is DOWN" in log
+    for fault in summary["faults"]:  # the runbook's probe signal is what detected each fault
+        assert fault["response"]["detected_by"] == "probe servers-up < 2", fault
+        assert fault["response"]["signals_seen"]["probe servers-up < 2"] <= 2
     samples = read_samples(run.run_dir / "samples.csv")
     assert set(samples["status"]) == {200} and (samples["latency_ms"] >= 1000).any()  # `timeout server`
     assert_all_gone(run.child_pids())
 
 
 def assert_fails_naming_errors(run: Run) -> None:
+    """Users see errors, and nothing in HAProxy noticed either fault (its probe was read throughout)."""
     assert run.code == 1, run.stdout + run.stderr
     failed = {e["name"] for e in run.summary["expectations"] if not e["passed"]}
     assert "errors: rate < 1%" in failed and "FAIL errors: rate < 1%" in run.stdout
+    detect = [e for e in run.summary["expectations"] if e["metric"] == "time_to_detect"]
+    assert len(detect) == 2 and all(e["status"] == "fail" for e in detect), detect  # watched, never seen
     assert_all_gone(run.child_pids())
 
 

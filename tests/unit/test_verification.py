@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from harness.scenario.model import Scenario
-from harness.verify.recovery import recovery_time
+from harness.verify.recovery import assess_recovery
 from harness.verify.results import FaultRecord
 from harness.verify.verifier import verify
 
@@ -76,10 +76,10 @@ def test_never_recovered_is_a_result():
 def test_recovery_needs_consecutive_good_windows():
     good = [True, False, True, True, False, True, True, True, True, True]
     windows = pd.DataFrame({"start_s": range(10), "end_s": range(1, 11), "good": good})
-    assert recovery_time(windows, 1.0, required=3) == 4.0
-    assert recovery_time(windows, 1.0, required=1) == 1.0
-    assert recovery_time(windows, 0.5, required=3) == 4.5
-    assert recovery_time(windows, 5.0, required=6) is None
+    assert assess_recovery(windows, 1.0, required=3).seconds == 4.0
+    assert assess_recovery(windows, 1.0, required=1).seconds == 1.0
+    assert assess_recovery(windows, 0.5, required=3).seconds == 4.5
+    assert assess_recovery(windows, 5.0, required=6).seconds is None
 
 
 def test_expectations_pass_and_fail_with_explanations():

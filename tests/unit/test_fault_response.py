@@ -1,0 +1,204 @@
+"""Detection, mitigation, recovery and impact per fault against synthetic timelines whose truth is known by
+construction, and `time_to_detect` / `time_to_mitigate` judged from them as strictly as recovery_time."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from faults.deploy import HARNESS_ROLLBACK_REASON
+from harness.scenario.model import Scenario
+from harness.verify.results import FaultRecord
+from harness.verify.verifier import verify
+
+T0 = 1_700_000_000.0
+RATE = 50
+
+
+def samples(outage=(10.0, 14.0), degraded_from=None, replicas=("gpu-0", "cpu-0"), shares=None, slow=None):
+    """Steady traffic; every request in `outage` fails; answers degraded from `degraded_from` on."""
+    t = np.arange(0, 30, 1 / RATE)
+    ok = np.where((t >= outage[0]) & (t < outage[1]), 0, 1)
+    rng = np.random.default_rng(0)
+    replica = rng.choice(replicas, size=len(t), p=shares)
+    degraded = np.zeros(len(t), dtype=int) if degraded_from is not None else np.full(len(t), -1)
+    if degraded_from is not None:
+        degraded[t >= degraded_from] = 1
+    latency = np.full(len(t), 10.0)
+    if slow is not None:
+        latency[(t >= slow[0]) & (t < slow[1])] = 500.0
+    return pd.DataFrame({
+        "t_intended": T0 + t, "t_start": T0 + t, "latency_ms": latency, "status": np.where(ok, 200, 503),
+        "ok": ok, "error": np.where(ok, "", "http_5xx"), "replica": np.where(ok, replica, ""),
+        "version": "v1", "attempts": 1, "degraded": degraded, "late": 0,
+    })  # fmt: skip
+
+
+def scenario(runbook=None, probes=(), **expectations):
+    fault = {"name": "kill", "kind": "node-kill", "at": "10s", "duration": "6s", "target": "gpu-0"}
+    if runbook is not None:
+        fault["runbook"] = runbook
+    return Scenario.model_validate({
+        "name": "synthetic",
+        "load": {"users": 1, "duration": "30s"},
+        "slo": {"availability": "99%", "latency": "p(99) < 100ms", "window": "1s", "recovery_windows": 2},
+        "faults": [fault],
+        "probes": list(probes),
+        "expectations": expectations,
+    })  # fmt: skip
+
+
+def record(spec: Scenario) -> FaultRecord:
+    runbook = spec.faults[0].runbook
+    return FaultRecord(
+        "kill", "node-kill", ["gpu-0"], 10.0, 16.0, applied_at=T0 + 10, cleared_at=T0 + 16,
+        runbook=runbook.url if runbook else None, runbook_signals=list(runbook.signals) if runbook else [],
+    )  # fmt: skip
+
+
+def polls(until=30.0, every=0.5, **changes):
+    """The stack's state every `every` s; `changes` is {field: (node, from_s, value)}."""
+    snapshots = []
+    for t in np.arange(-1, until, every):
+        replicas = []
+        for name in ("gpu-0", "cpu-0"):
+            replica = {"name": name, "breaker": "closed", "healthy": True, "ejected": False}
+            for key, (node, since, value) in changes.items():
+                if node == name and since <= t < 16:
+                    replica[key] = value
+            replicas.append(replica)
+        snapshots.append({"polled_at": T0 + t, "replicas": replicas, "canary": {}, "drift": {"alert": False}})
+    return snapshots
+
+
+def run(spec, frame, snapshots=(), readings=()):
+    fault = record(spec)
+    verification = verify(spec, frame, T0, [fault], 0, list(snapshots), list(readings))
+    return fault.response, {e.metric: e for e in verification.expectations}
+
+
+PROBE = {"name": "down", "every": "250ms", "command": ["true"]}
+
+
+def test_a_breaker_opening_on_the_target_detects_and_fails_over_at_the_first_poll_that_shows_it():
+    spec = scenario(
+        time_to_detect={"fault": "kill", "max": "2s"}, time_to_mitigate={"fault": "kill", "max": "1s"}
+    )
+    response, results = run(spec, samples(), polls(breaker=("gpu-0", 11.2, "open")))
+    assert response.detected_s == pytest.approx(1.5) and response.detected_by == "breaker_open on gpu-0"
+    assert response.mitigated_s == pytest.approx(1.5)
+    assert response.mitigated_by == "failover (breaker_open on gpu-0)"
+    assert results["time_to_detect"].passed and results["time_to_detect"].observed == pytest.approx(1.5)
+    mitigate = results["time_to_mitigate"]
+    assert not mitigate.passed and mitigate.status == "fail" and "over the 1s limit" in mitigate.explanation
+
+
+def test_ejection_and_health_checks_are_signals_and_the_earliest_one_detects():
+    spec = scenario()
+    response, _ = run(spec, samples(), polls(ejected=("gpu-0", 12.0, True), healthy=("gpu-0", 10.6, False)))
+    assert response.detected_by == "unhealthy on gpu-0" and response.detected_s == pytest.approx(1.0)
+    assert response.signals_seen == {"errors": 0.0, "ejected": 2.0, "slo_breach": 0.0, "unhealthy": 1.0}
+
+
+def test_a_breaker_on_another_replica_detects_but_is_no_failover_of_the_target():
+    response, _ = run(scenario(), samples(), polls(breaker=("cpu-0", 11.0, "open")))
+    assert response.detected_by == "breaker_open on cpu-0"
+    assert response.mitigated_s is None and response.mitigated_by is None
+
+
+def test_a_reaction_after_the_fault_window_ended_does_not_count():
+    spec = scenario(time_to_detect={"fault": "kill", "max": "10s"})
+    late = polls(breaker=("gpu-0", 16.5, "open"))
+    for snapshot in late:  # opens after the window, stays open
+        if snapshot["polled_at"] >= T0 + 16.5:
+            snapshot["replicas"][0]["breaker"] = "open"
+    response, results = run(spec, samples(), late)
+    assert response.detected_s is None
+    detect = results["time_to_detect"]
+    assert detect.status == "fail" and "no detection seen in stack state" in detect.explanation
+
+
+def test_no_signal_source_at_all_is_not_measured_and_never_a_failure():
+    spec = scenario(time_to_detect={"fault": "kill", "max": "2s"})
+    response, results = run(spec, samples())
+    assert response.signal_sources == [] and response.detected_s is None
+    detect = results["time_to_detect"]
+    assert detect.status == "not measured" and "nothing could show a detection" in detect.explanation
+
+
+def test_polling_that_stopped_before_the_limit_is_not_measured():
+    spec = scenario(time_to_detect={"fault": "kill", "max": "5s"})
+    _, results = run(spec, samples(), polls(until=12.0))
+    detect = results["time_to_detect"]
+    assert detect.status == "not measured" and "short of the 5s limit" in detect.explanation
+
+
+def test_the_first_degraded_answer_detects_and_mitigates_unless_degradation_was_already_on():
+    spec = scenario(time_to_mitigate={"fault": "kill", "max": "1s"})
+    response, results = run(spec, samples(degraded_from=10.4))
+    assert response.detected_s == pytest.approx(0.4) and response.mitigated_by.startswith("degradation")
+    assert results["time_to_mitigate"].passed
+    already, results = run(spec, samples(degraded_from=9.5))
+    assert already.mitigated_s is None
+    assert results["time_to_mitigate"].status == "fail"  # the answers were watched: nothing new came
+
+
+def test_a_rollback_the_harness_made_is_not_the_stacks():
+    def canary(reason):
+        snapshots = polls()
+        for snapshot in snapshots:
+            if snapshot["polled_at"] >= T0 + 12:
+                snapshot["canary"] = {"status": "rolled_back", "reason": reason}
+        return snapshots
+
+    spec = scenario()
+    stack, _ = run(spec, samples(), canary("error rate 30% over the baseline"))
+    assert stack.mitigated_by == "rollback (canary rolled back (error rate 30% over the baseline))"
+    harness, _ = run(spec, samples(), canary(HARNESS_ROLLBACK_REASON))
+    assert harness.detected_s is None and harness.mitigated_s is None
+
+
+def test_runbook_probe_signals_detect_and_unseen_runbook_signals_are_listed():
+    runbook = {"url": "https://runbooks.example/gpu-down", "signals": ["probe down >= 1", "drift_alert"]}
+    spec = scenario(runbook=runbook, probes=[PROBE], time_to_detect={"fault": "kill", "max": "2s"})
+    readings = [{"probe": "down", "t": T0 + t, "value": int(t >= 11.3)} for t in np.arange(0, 30, 0.25)]
+    response, results = run(spec, samples(), readings=readings)
+    assert response.detected_by == "probe down >= 1" and response.detected_s == pytest.approx(1.5)
+    assert response.signals_seen["probe down >= 1"] == pytest.approx(1.5)
+    assert response.signals_seen["drift_alert"] is None
+    assert response.signal_sources == ["probe down"] and results["time_to_detect"].passed
+
+
+def test_impact_counts_the_requests_from_injection_until_the_slo_is_back():
+    response, _ = run(scenario(), samples(outage=(10.0, 14.0), slow=(14.0, 14.5)))
+    assert not response.slo_held
+    # Failed 10-14 s, slow 14-14.5 s; back from 15 s (two good windows), but the fault lasts until 16 s.
+    assert (response.impact_start_s, response.impact_end_s) == (10.0, 16.0)
+    assert response.requests == 6 * RATE and response.failed == 4 * RATE and response.slow == RATE // 2
+    assert response.slo_missed_s == 5.0
+
+
+def test_a_fault_that_never_hurt_held_the_slo_throughout():
+    response, _ = run(scenario(), samples(outage=(25.0, 26.0)))
+    assert response.slo_held and response.failed == 0 and response.slo_missed_s == 0.0
+    assert (response.impact_start_s, response.impact_end_s) == (10.0, 16.0)
+
+
+def test_never_recovered_impact_runs_to_the_end_of_the_run():
+    response, _ = run(scenario(), samples(outage=(10.0, 30.0)))
+    assert response.impact_end_s == 30.0 and response.slo_missed_s == 20.0
+
+
+def test_the_targets_share_of_traffic_before_the_fault_is_measured():
+    response, _ = run(scenario(), samples(shares=[0.1, 0.9]))
+    assert response.fair_share == 0.5 and response.target_share_before == pytest.approx(0.1, abs=0.02)
+    unnamed, _ = run(scenario(), samples(replicas=("other-0", "other-1")))
+    assert unnamed.target_share_before is None and unnamed.fair_share is None
+
+
+def test_a_fault_never_applied_has_no_response_and_its_times_are_not_measured():
+    spec = scenario(time_to_detect={"fault": "kill", "max": "2s"})
+    fault = FaultRecord("kill", "node-kill", ["gpu-0"], 10.0, 16.0, error="no such node")
+    verification = verify(spec, samples(), T0, [fault], 0, polls(), [])
+    assert fault.response is None
+    (detect,) = [e for e in verification.expectations if e.metric == "time_to_detect"]
+    assert detect.status == "not measured" and detect.explanation == "not measured: no such node"
