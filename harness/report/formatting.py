@@ -56,6 +56,13 @@ def fmt_seconds(seconds: float | None) -> str:
     return f"{seconds:.1f}s" if abs(seconds) < 600 else f"{seconds / 60:.1f}m"
 
 
+def fmt_precise(seconds: float | None) -> str:
+    """To the hundredth: detection and mitigation often come within one SLO window of the injection."""
+    if is_missing(seconds):
+        return MISSING
+    return f"{seconds:.2f}s"
+
+
 def fmt_offset(seconds: float | None) -> str:
     """Time relative to load start, signed so that set-up steps before the load read as negative."""
     if is_missing(seconds):

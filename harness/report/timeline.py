@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.report.fault_outcome import held
 from harness.report.formatting import fmt_mapping, is_missing
 from harness.verify.results import FaultRecord, RunSummary
 
@@ -45,6 +46,7 @@ class FaultSpan:
     applied: bool
     """False: the span is the plan, the fault never took effect."""
     recovered_at_s: float | None
+    """None also where the SLO held throughout: a recovery mark at the injection would read as one."""
 
 
 def fault_span(fault: FaultRecord, origin: float, horizon_s: float) -> FaultSpan:
@@ -55,7 +57,7 @@ def fault_span(fault: FaultRecord, origin: float, horizon_s: float) -> FaultSpan
         return FaultSpan(fault.name, fault.kind, targets, start, end, applied=False, recovered_at_s=None)
     start = fault.applied_at - origin
     end = fault.cleared_at - origin if fault.cleared_at is not None else horizon_s
-    recovered = None if fault.recovery_s is None else start + fault.recovery_s
+    recovered = None if fault.recovery_s is None or held(fault) else start + fault.recovery_s
     return FaultSpan(
         fault.name, fault.kind, targets, start, max(end, start), applied=True, recovered_at_s=recovered
     )

@@ -14,6 +14,7 @@ import pandas as pd
 from harness.load.observation import Observation
 from harness.report import series
 from harness.report.document import Image, ReportView, Section, Table
+from harness.report.fault_outcome import held, never_recovered, unconfirmed_s
 from harness.report.formatting import (
     fmt_count,
     fmt_epoch,
@@ -26,6 +27,7 @@ from harness.report.formatting import (
     fmt_seconds,
 )
 from harness.report.plots import PLOT_TITLES
+from harness.report.postmortem import postmortem_sections
 from harness.report.score_section import score_section
 from harness.report.stack_events import BreakerChange
 from harness.report.timeline import FaultSpan, TimelineEntry, time_origin, timeline_entries
@@ -104,15 +106,17 @@ def _what_was_done(summary: RunSummary) -> str:
     )
 
 
-def _never_recovered(fault: FaultRecord) -> bool:
-    return fault.applied_at is not None and fault.recovery_s is None
-
-
 def _recovery_phrase(fault: FaultRecord) -> str:
     if fault.skipped:
         return f"{fault.name} was skipped (the drill was halted first)"
     if fault.applied_at is None:
         return f"{fault.name} was never applied"
+    if held(fault):
+        return f"{fault.name}: SLO held throughout"
+    if (unconfirmed := unconfirmed_s(fault)) is not None:
+        return (
+            f"{fault.name}'s recovery is unconfirmed (SLO back after ≥ {fmt_seconds(unconfirmed)} at the end)"
+        )
     if fault.recovery_s is None:
         return f"{fault.name} never recovered"
     return f"{fault.name} recovered after {fmt_seconds(fault.recovery_s)}"
@@ -148,40 +152,6 @@ def _expectation_row(result: ExpectationResult) -> list[str]:
     observed = fmt_quantity(result.observed, result.unit)
     outcome = (result.status or ("pass" if result.passed else "fail")).upper()
     return [result.name, result.metric, observed, result.threshold, outcome, result.explanation]
-
-
-def _impact_section(summary: RunSummary, samples: pd.DataFrame, windows: pd.DataFrame) -> Section | None:
-    """Only for runs that did not pass: the postmortem's "what went wrong", most decisive first."""
-    if summary.verdict == "pass":
-        return None
-    bullets = []
-    if summary.verdict == "incomplete":
-        bullets.append(f"The run is incomplete: {verdict_reason(summary)}.")
-    if summary.verdict == "error":
-        bullets.append(f"The drill did not run as planned, so it proves nothing: {verdict_reason(summary)}.")
-    if summary.verdict == "halted":
-        bullets.append(
-            f"A safety halt stopped the drill and reverted every fault: {verdict_reason(summary)}."
-        )
-    for result in summary.failed:
-        observed = fmt_quantity(result.observed, result.unit)
-        bullets.append(
-            f"{result.name}: {result.explanation} (observed {observed}, threshold {result.threshold})"
-        )
-    for fault in summary.faults:
-        if fault.clear_error:
-            bullets.append(f"Fault {fault.name} ({fault.kind}) could not be cleared: {fault.clear_error}")
-        if fault.error:
-            bullets.append(f"Fault {fault.name} ({fault.kind}) went wrong in the harness: {fault.error}")
-        elif _never_recovered(fault):
-            bullets.append(f"After fault {fault.name} ({fault.kind}) the SLI never came back within the SLO.")
-    for start, end, count in series.missed_slo_spans(windows):
-        bullets.append(f"SLO missed from {fmt_offset(start)} to {fmt_offset(end)} ({count} windows).")
-    errors = series.error_class_counts(samples)
-    if errors:
-        classes = ", ".join(f"{name} {count:,}" for name, count in errors.items())
-        bullets.append(f"{sum(errors.values()):,} requests failed: {classes}.")
-    return Section("Impact — what went wrong", bullets=bullets)
 
 
 def _recovery_entries(spans: list[FaultSpan]) -> list[TimelineEntry]:
@@ -220,6 +190,10 @@ def _fault_row(fault: FaultRecord, span: FaultSpan) -> list[str]:
         applied, cleared = "skipped (halt)", "n/a"
     if fault.applied_at is None:
         recovery = "n/a"
+    elif held(fault):
+        recovery = "SLO held throughout"
+    elif (unconfirmed := unconfirmed_s(fault)) is not None:
+        recovery = f"unconfirmed (≥ {fmt_seconds(unconfirmed)})"
     else:
         recovery = "never" if fault.recovery_s is None else fmt_seconds(fault.recovery_s)
     targets = ", ".join(fault.targets)
@@ -241,7 +215,7 @@ def _faults_section(summary: RunSummary, spans: list[FaultSpan]) -> Section:
         return Section("Faults", paragraphs=["No faults were planned."])
     headers = ["Fault", "Kind", "Targets", "Planned", "Applied", "Cleared", "Recovery", "Parameters", "Error"]
     rows = [_fault_row(f, s) for f, s in zip(summary.faults, spans, strict=True)]
-    troubled = frozenset(i for i, f in enumerate(summary.faults) if f.problem() or _never_recovered(f))
+    troubled = frozenset(i for i, f in enumerate(summary.faults) if f.problem() or never_recovered(f))
     note = "Recovery: from injection until the SLI was back within the SLO for the required windows."
     return Section("Faults", paragraphs=[note], table=Table(headers, rows, troubled))
 
@@ -355,7 +329,7 @@ def build_view(
     what_happened = [_what_was_done(summary), _what_happened(summary, samples)]
     sections = [
         Section("Summary", paragraphs=what_happened),
-        _impact_section(summary, samples, windows),
+        *postmortem_sections(summary, reason, samples, windows),
         _expectations_section(summary),
         score_section(summary),
         _timeline_section(summary, events, spans),

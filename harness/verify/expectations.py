@@ -184,7 +184,7 @@ def _evaluate_recovery(
 
     if fault_window is None:
         return unmeasured(record.error if record and record.error else f"{name} was never applied")
-    recovery = assess_recovery(windows, fault_window.start_s, required)
+    recovery = assess_recovery(windows, fault_window.start_s, required, fault_window.end_s)
     limit = format_duration(limit_s)
     if recovery.seconds is not None:
         passed = recovery.seconds <= limit_s

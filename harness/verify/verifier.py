@@ -52,9 +52,8 @@ def verify(
     ]
     windows = window_slis(samples, duration, scenario.slo, fault_windows)
     recoveries = {
-        f.name: assess_recovery(windows, f.applied_at - load_started_at, scenario.slo.recovery_windows)
-        for f in faults
-        if f.applied_at is not None
+        w.name: assess_recovery(windows, w.start_s, scenario.slo.recovery_windows, w.end_s)
+        for w in fault_windows
     }
     for fault in faults:
         if fault.name in recoveries:

@@ -18,6 +18,7 @@ from tests.report.ml_data import (
     make_ml_samples,
     make_snapshots,
 )
+from tests.report.postmortem_data import failed_drill_faults, result
 from tests.report.report_data import (
     expectation,
     make_events,
@@ -110,3 +111,18 @@ def ml_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
         snapshots=make_snapshots(),
         drift_truth=make_drift_truth(),
     )
+
+
+@pytest.fixture(scope="session")
+def postmortem_run(tmp_path_factory: pytest.TempPathFactory) -> RenderedRun:
+    """A failed drill with two faults, their runbooks and the stack's response: every postmortem section
+    has something to say (kill-gpu hit a replica with little traffic: luck)."""
+    samples, faults = make_samples(), failed_drill_faults()
+    assert faults[0].response is not None
+    faults[0].response.target_share_before = 0.05
+    expectations = [
+        result("time_to_detect: kill-gpu <= 2s", "time_to_detect", True, 0.8),
+        result("recovery_time: slow-cpu <= 5s", "recovery_time", False, 20.0, "<= 5s"),
+    ]
+    summary = make_summary("postmortem", expectations, faults, samples)
+    return _render(tmp_path_factory, summary, samples, make_windows(samples), make_events(faults))

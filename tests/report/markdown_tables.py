@@ -14,3 +14,10 @@ def table_rows(markdown: str, first_cell: str) -> list[list[str]]:
             if cells and cells[0] == first_cell:
                 rows.append(cells)
     return rows
+
+
+def section(markdown: str, title: str) -> str:
+    """The text of the `## title` section, without its heading; empty when there is none."""
+    if f"\n## {title}\n" not in markdown:
+        return ""
+    return markdown.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.report import write_reports
 from tests.report.conftest import RenderedRun
-from tests.report.markdown_tables import table_rows
+from tests.report.markdown_tables import section, table_rows
 from tests.report.report_data import make_samples, make_summary, make_windows
 
 
@@ -51,17 +51,17 @@ def test_timeline_is_relative_to_load_start(passed_run: RenderedRun) -> None:
 
 
 def test_faults_table_shows_plan_reality_and_recovery(failed_run: RenderedRun) -> None:
-    markdown = failed_run.text("report.md")
-    kill = table_rows(markdown, "kill-gpu")[0]
+    faults = section(failed_run.text("report.md"), "Faults")
+    kill = table_rows(faults, "kill-gpu")[0]
     assert kill[1:7] == ["node\\_kill", "gpu-1", "+20.0s → +35.0s", "+20.3s", "+35.2s", "4.0s"]
-    slow = table_rows(markdown, "slow-cpu")[0]
+    slow = table_rows(faults, "slow-cpu")[0]
     assert slow[6] == "never"
 
 
 def test_failed_report_explains_what_went_wrong(failed_run: RenderedRun) -> None:
     markdown = failed_run.text("report.md")
     assert "**Verdict: FAIL** — 1 of 2 expectations failed: recovery slow-cpu" in markdown
-    impact = markdown.split("## Impact — what went wrong\n", 1)[1].split("\n## ", 1)[0]
+    impact = section(markdown, "What went wrong")
     assert "recovery slow-cpu: never recovered" in impact
     assert "After fault slow-cpu (latency) the SLI never came back within the SLO." in impact
     assert "SLO missed from +40.0s to +50.0s (10 windows)." in impact
@@ -79,9 +79,10 @@ def test_incomplete_report_says_why_and_that_nothing_was_recorded(incomplete_run
     assert "The run is incomplete: stack did not become ready within 30s." in markdown
     assert "No requests were recorded" in markdown
     assert "No requests were served." in markdown
-    assert table_rows(markdown, "kill-gpu")[0][4:7] == ["not applied", "not cleared", "n/a"]
+    faults = section(markdown, "Faults")
+    assert table_rows(faults, "kill-gpu")[0][4:7] == ["not applied", "not cleared", "n/a"]
     assert "- Fault slow-cpu (latency) went wrong in the harness: proxy refused the toxic" in markdown
-    assert table_rows(markdown, "slow-cpu")[0][-1] == "proxy refused the toxic"
+    assert table_rows(faults, "slow-cpu")[0][-1] == "proxy refused the toxic"
     assert "| **slow-cpu** |" in markdown  # highlighted: the fault went wrong
     assert table_rows(markdown, "+30.5s") == [["+30.5s", "interrupted", "startup timeout"]]
 

@@ -193,6 +193,25 @@ RECOVERIES = [
 ]
 
 
+BREACHED_LATER = [
+    # pattern, injected at, fault window's end, required, expected: a breach that begins inside the fault's
+    # window puts recovery after it; one after the window is not the fault's
+    ("GGGGGGBBBGGGG", 1.0, 8.0, 3, Recovery(8.0, None, 12)),
+    ("GGGGGGBBBGGGG", 1.0, 6.0, 3, Recovery(0.0, None, 12)),  # the breach begins as the window ends
+    ("GGGGGGBBBGGGG", 1.0, 6.01, 3, Recovery(8.0, None, 12)),
+    ("GGGGGGBBBGG", 1.0, 8.0, 3, Recovery(None, 8.0, 10)),  # back, but not confirmed by the run's end
+    ("GGGGGGBBBBB", 1.0, 8.0, 3, Recovery(None, None, 10)),
+    ("GGGGGGGGGGG", 1.0, 8.0, 3, Recovery(0.0, None, 10)),
+]
+
+
+@pytest.mark.parametrize(("pattern", "injected_at", "until", "required", "expected"), BREACHED_LATER)
+def test_a_breach_later_in_the_fault_window_is_not_recovered_from_until_it_ends(
+    pattern, injected_at, until, required, expected
+):
+    assert assess_recovery(windows_of(pattern, 1.0), injected_at, required, until) == expected
+
+
 @pytest.mark.parametrize(("pattern", "size", "injected_at", "required", "expected"), RECOVERIES)
 def test_recovery_from_good_and_bad_windows(pattern, size, injected_at, required, expected):
     got = assess_recovery(windows_of(pattern, size), injected_at, required)
