@@ -6,7 +6,7 @@ The load generator is pinned to CPU 0 and the endpoint to CPU 1 (sched_setaffini
 does) when there are two CPUs, so the generator's CPU is the bottleneck and the ratio measures what
 recording every request costs.
 
-    python bench/load_throughput.py [--duration 10] [--users 10] [--rounds 1] [--progress]
+    python bench/load_throughput.py [--duration 10] [--users 10] [--rounds 1] [--progress] [--quality]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from rich.console import Console  # noqa: E402
 
 from harness.load.config import LoadConfig  # noqa: E402  (needs the repo on sys.path when run as a script)
 from harness.load.files import SAMPLES_FILE  # noqa: E402
-from harness.load.observation import PRESETS, Observation  # noqa: E402
+from harness.load.observation import PRESETS, Observation, SignalSource  # noqa: E402
 from harness.load.process import LoadProcess  # noqa: E402
 from harness.load.request_spec import ReferenceRequest  # noqa: E402
 from harness.progress import WINDOW_S  # noqa: E402
@@ -47,6 +47,7 @@ from harness.progress.render import live_panel  # noqa: E402
 from harness.progress.state import RunProgress  # noqa: E402
 from harness.progress.tail import SampleTail  # noqa: E402
 from harness.scenario.model import SloSpec  # noqa: E402
+from stack.model import FEATURE_SCHEMA  # noqa: E402
 
 FEATURES = [
     {"name": "age", "type": "numeric", "mean": 40.0, "std": 12.0, "min": 18.0, "max": 90.0},
@@ -178,12 +179,30 @@ def run_watched(url: str, users: int, duration: float, work: Path) -> tuple[int,
     return completed, rps
 
 
-def _run_worker(url: str, users: int, duration: float, work: Path) -> tuple[int, float]:
+def run_reference(url: str, users: int, duration: float, work: Path) -> tuple[int, float]:
+    """Our worker sending rows of the reference feature schema: what `judged` is compared with."""
+    return _run_worker(url, users, duration, work, FEATURE_SCHEMA)
+
+
+def run_judged(url: str, users: int, duration: float, work: Path) -> tuple[int, float]:
+    """Our worker as a quality drill runs it: each request's ground truth computed (harness/load/truth.py),
+    its rows logged to features.csv, and each answer's body read for its prediction."""
+    return _run_worker(url, users, duration, work, FEATURE_SCHEMA, quality=True)
+
+
+def _run_worker(
+    url: str, users: int, duration: float, work: Path, features: list | None = None, quality: bool = False
+) -> tuple[int, float]:
+    observe = Observation(**PRESETS["reference"]).model_copy(
+        update={"prediction": SignalSource(json_path="predictions")} if quality else {}
+    )
     config = LoadConfig(
         target_url=url,
         path="/predict",
         request=ReferenceRequest(),
-        observe=Observation(**PRESETS["reference"]),
+        observe=observe,
+        truth=quality,
+        log_features=quality,
         mode="closed",
         users=users,
         spawn_rate=1000.0,
@@ -191,7 +210,7 @@ def _run_worker(url: str, users: int, duration: float, work: Path) -> tuple[int,
         duration_s=duration,
         start_at=time.time(),
         rows_per_request=ROWS,
-        features=FEATURES,
+        features=features or FEATURES,
         seed=SEED,
         request_timeout_s=TIMEOUT_S,
         late_tolerance_s=0.05,
@@ -236,19 +255,22 @@ def _measure(name: str, runner: Runner, url: str, server: psutil.Process, args: 
         requests, rps = runner(url, args.users, args.duration, Path(work) / name)
     per_cpu_s = requests / (_children_cpu_s() - generator_before)
     server_busy = (sum(server.cpu_times()[:2]) - server_before) / (time.monotonic() - began)
-    print(f"{name:>5}: {rps:6.0f} req/s, {per_cpu_s:6.0f} req per generator CPU-second "
+    print(f"{name:>9}: {rps:6.0f} req/s, {per_cpu_s:6.0f} req per generator CPU-second "
           f"(endpoint CPU {server_busy:.0%})", flush=True)  # fmt: skip
     return Result(rps, per_cpu_s)
 
 
 def _compare(url: str, server: psutil.Process, args: argparse.Namespace) -> dict[str, list[Result]]:
     """Alternate the two generators round by round so that drifting machine noise hits both alike."""
-    results: dict[str, list[Result]] = {"ours": [], "plain": [], "watched": []}
+    results: dict[str, list[Result]] = {"ours": [], "plain": [], "watched": [], "reference": [], "judged": []}
     for _ in range(args.rounds):
         results["ours"].append(_measure("ours", run_ours, url, server, args))
         results["plain"].append(_measure("plain", run_plain, url, server, args))
         if args.progress:
             results["watched"].append(_measure("watched", run_watched, url, server, args))
+        if args.quality:
+            results["reference"].append(_measure("reference", run_reference, url, server, args))
+            results["judged"].append(_measure("judged", run_judged, url, server, args))
     return results
 
 
@@ -260,6 +282,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--progress", action="store_true", help="also: ours with the live view following it")
+    parser.add_argument("--quality", action="store_true", help="also: ours recording the ground truth")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -290,6 +313,11 @@ def main() -> None:
         if results["watched"]:
             watched = statistics.median(getattr(result, field) for result in results["watched"])
             print(f"median {label}: ours with the live view {watched:.0f}, ratio {watched / ours:.3f}")
+        if results["judged"]:
+            reference = statistics.median(getattr(result, field) for result in results["reference"])
+            judged = statistics.median(getattr(result, field) for result in results["judged"])
+            print(f"median {label}: reference rows {reference:.0f}, recording their truth {judged:.0f}, "
+                  f"ratio {judged / reference:.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -202,7 +202,8 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         target_url=target_url,
         path=load.target_path(),
         request=load.request,
-        observe=load.observation(),
+        observe=scenario.observation(),
+        truth=scenario.asks_quality,
         locustfile=str(load.locustfile) if load.locustfile else None,
         mode=load.mode,
         users=load.users,
@@ -215,7 +216,7 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         features=load.profile.features or FEATURE_SCHEMA,
         replay=str(load.profile.replay) if load.profile.replay else None,
         drifts=drifts,
-        log_features=bool(drifts),
+        log_features=bool(drifts) or scenario.asks_quality,  # the inputs of the ground truth
         seed=plan.seed,
         request_timeout_s=load.request_timeout,
         late_tolerance_s=load.late_tolerance,

@@ -26,7 +26,7 @@ _EXPRESSION = re.compile(
     r"(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>us|ms|s|%)?\s*$"
 )
 _METRIC_KEY = re.compile(r"^(?P<metric>[a-z_]+)(?:\{(?P<scope>[^{}]*)\})?$")
-_SCOPE = re.compile(r"\s*(?:(?P<steady>steady)|fault:\s*(?P<fault>[^\s{}]+))\s*")
+_SCOPE = re.compile(r"\s*(?:(?P<steady>steady)|(?P<kind>fault|version|replica):\s*(?P<name>[^\s{}]+))\s*")
 
 _TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
@@ -39,8 +39,10 @@ class MetricSpec:
     kind: str
     """'time' (compared in ms), 'fraction' (written as % or 0..1), or 'number'."""
     scoped: bool
-    """Whether `metric{steady}` / `metric{fault:NAME}` scopes make sense for it."""
+    """Whether scopes (`{steady}`, `{fault:NAME}`, `{version:V}`, `{replica:R}`) make sense for it."""
     percentiles: bool = False
+    plain: frozenset[str] = frozenset({"count"})
+    """Aggregations of a 'fraction' metric that are plain numbers (a count, a mean absolute error)."""
 
 
 _RATE_OR_COUNT = frozenset({"rate", "count"})
@@ -62,6 +64,11 @@ METRICS: dict[str, MetricSpec] = {
     "late": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=False),
     # failed requests / failures allowed by the availability target
     "error_budget": MetricSpec(frozenset({"burn"}), "fraction", scoped=False),
+    # the answers' predictions against the ground truth of what was sent (harness/verify/quality.py):
+    # share of rows classified right or wrong, mean absolute error of the scores
+    "quality": MetricSpec(
+        frozenset({"accuracy", "error_rate", "mae"}), "fraction", scoped=True, plain=frozenset({"mae"})
+    ),
     # fraction of SLO windows that met the SLO (outside faults, during faults, all)
     "slo": MetricSpec(frozenset({"steady", "faulted", "overall"}), "fraction", scoped=False),
 }
@@ -69,13 +76,18 @@ METRICS: dict[str, MetricSpec] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """Which requests a threshold looks at: all, those outside every fault, or those during one fault."""
+    """Which requests a threshold looks at: all, those outside every fault, those during one fault, or
+    those one model version or replica answered."""
 
     kind: str
-    """'all', 'steady' or 'fault'."""
+    """'all', 'steady', 'fault', 'version' or 'replica'."""
     fault: str | None = None
+    name: str | None = None
+    """The version or replica."""
 
     def label(self) -> str:
+        if self.kind in ("version", "replica"):
+            return f"{{{self.kind}:{self.name}}}"
         return {"all": "", "steady": "{steady}"}.get(self.kind, f"{{fault:{self.fault}}}")
 
 
@@ -103,7 +115,7 @@ class Threshold:
         spec = METRICS[self.metric]
         if spec.kind == "time":
             return "ms"
-        if spec.kind == "fraction" and self.aggregation != "count":
+        if spec.kind == "fraction" and self.aggregation not in spec.plain:
             return "ratio"
         return ""
 
@@ -121,8 +133,15 @@ def parse_metric_key(key: str) -> tuple[str, Scope]:
         raise ValueError(f"metric {metric!r} takes no scope, got {{{scope_text}}}")
     scope = _SCOPE.fullmatch(scope_text)
     if scope is None:
-        raise ValueError(f"invalid scope {{{scope_text}}} on {metric!r}: use {{steady}} or {{fault:NAME}}")
-    return metric, Scope("steady") if scope["steady"] else Scope("fault", scope["fault"])
+        raise ValueError(
+            f"invalid scope {{{scope_text}}} on {metric!r}: use {{steady}}, {{fault:NAME}}, {{version:V}} "
+            "or {replica:R}"
+        )
+    if scope["steady"]:
+        return metric, Scope("steady")
+    if scope["kind"] == "fault":
+        return metric, Scope("fault", scope["name"])
+    return metric, Scope(scope["kind"], name=scope["name"])
 
 
 def parse_threshold(metric: str, scope: Scope, text: str) -> Threshold:
@@ -158,7 +177,7 @@ def _canonical_value(
         return value * _TIME_UNITS_MS[unit or "ms"]
     if unit in _TIME_UNITS_MS:
         raise ValueError(f"{text!r}: {metric} {agg} is not a time, drop the unit {unit!r}")
-    if spec.kind == "fraction" and agg != "count":
+    if spec.kind == "fraction" and agg not in spec.plain:
         fraction = value / 100 if unit == "%" else value
         if not 0 <= fraction <= 1:
             raise ValueError(f"{text!r}: a rate must be between 0 and 1 (or 0% and 100%)")

@@ -80,12 +80,22 @@ class FailoverConfig(_Section):
 
 
 class CanaryAnalysisConfig(_Section):
+    """Canary vs stable over the same window: error rate and median latency once each side has
+    `min_requests`, and — with `score_divergence` — the PSI of their prediction scores once each side has
+    `min_scores`, which catches a candidate that answers fast and wrong without waiting for labels.
+    The PSI needs far more data than an error rate: with 200 scores a side, sampling noise alone puts
+    v2 vs v1 above 0.3 in 0.07% of windows, and v2-miscalibrated, the subtlest version it is meant to
+    catch, in 99% (stack/canary.py has the figures)."""
+
     enabled: bool = True
     window_ms: float = Field(10_000.0, gt=0)
     min_requests: int = Field(20, ge=1)
     interval_ms: float = Field(500.0, gt=0)
     max_error_rate_delta: float = Field(0.05, ge=0)
     max_latency_ratio: float = Field(3.0, gt=0)
+    score_divergence: bool = True
+    min_scores: int = Field(200, ge=1)
+    max_score_psi: float = Field(0.3, ge=0)
 
 
 class DegradationConfig(_Section):

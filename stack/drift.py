@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from stack.config import DriftConfig
-from stack.model import CATEGORICAL_FEATURES, FEATURE_SCHEMA, NUMERIC_FEATURES, sample_rows
+from stack.model import CATEGORICAL_FEATURES, FEATURE_SCHEMA, NUMERIC_FEATURES, finite_number, sample_rows
 
 _BASELINE_SEED = 20_240_611
 _BASELINE_ROWS = 5000
@@ -52,16 +52,6 @@ def ks_two_sample(live: np.ndarray, baseline_sorted: np.ndarray) -> tuple[float,
         return statistic, 1.0
     terms = [2 * (-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101)]
     return statistic, float(min(1.0, max(0.0, sum(terms))))
-
-
-def _finite_number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 class _NumericBaseline:
@@ -124,7 +114,7 @@ class DriftMonitor:
                 continue
             self._observed += 1
             for name in self._numeric:
-                number = _finite_number(row.get(name))
+                number = finite_number(row.get(name))
                 if number is not None:
                     self._live[name].append(number)
             for name in self._categorical:

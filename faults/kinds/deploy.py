@@ -17,13 +17,14 @@ from faults.capabilities import DeployControl
 from faults.deploy import CanaryDeploy
 from faults.injector import Injector
 from faults.kind import CheckContext, FaultKind, FaultOrder, FaultParams, Overlap
+from stack.model import VERSION_NAMES
 
 BAD_VERSION = "v2-bad"
 """The reference model's broken version: NaN logits on 30% of rows, four times slower."""
 
 
 class CanaryDeployParams(FaultParams):
-    version: Literal["v1", "v2", "v2-bad"] = "v2"
+    version: Literal[VERSION_NAMES] = "v2"
     weight: float = Field(0.2, gt=0, le=1)
 
 

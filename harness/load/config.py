@@ -43,8 +43,12 @@ class LoadConfig(BaseModel):
     drifts: list[DriftWindow] = Field(default_factory=list)
     """Injected data drift, applied to rows by their request's intended send time."""
     log_features: bool = False
-    """Write features.csv (every row sent): the ground truth of data-drift drills. Off otherwise, since
-    formatting every row costs the worker noticeable CPU per request."""
+    """Write features.csv (every row sent): the ground truth of data-drift drills, and the inputs of the
+    quality drills' truth. Off otherwise, since formatting every row costs the worker noticeable CPU per
+    request."""
+    truth: bool = False
+    """Record each request's ground truth (samples.csv `truth`, harness/load/truth.py): for drills that
+    ask about the quality of the answers; off otherwise, since it costs the worker CPU per request."""
     replay: str | None = None
     """CSV or Parquet file whose rows are replayed round-robin instead of drawing from `features`;
     `features` still names the columns sent and is the baseline drift is measured against."""

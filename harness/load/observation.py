@@ -87,7 +87,7 @@ PRESETS: dict[str, dict[Signal, SignalSource]] = {
     "none": {},
 }
 """The reference preset reads no prediction: parsing every answer's body costs the load worker CPU per
-request, which a drill against the reference stack would pay for nothing (map it to read it)."""
+request, which a drill against the reference stack pays only when it judges the answers' quality."""
 
 
 class Observation(BaseModel):
@@ -131,8 +131,13 @@ class ObserveSpec(BaseModel):
     degraded: SignalSource | None = None
     prediction: SignalSource | None = None
 
-    def resolve(self, default_preset: Preset) -> Observation:
-        sources: dict[str, SignalSource | None] = dict(PRESETS[self.preset or default_preset])
+    def resolve(self, default_preset: Preset, predictions: bool = False) -> Observation:
+        """`predictions`: the drill judges the answers' quality, so the reference preset reads them too
+        (the body's `predictions`), unless `prediction` is set here."""
+        preset = self.preset or default_preset
+        sources: dict[str, SignalSource | None] = dict(PRESETS[preset])
+        if predictions and preset == "reference":
+            sources["prediction"] = _body("predictions")
         for signal in SIGNALS:
             if signal in self.model_fields_set:
                 sources[signal] = getattr(self, signal)

@@ -29,10 +29,11 @@ SAMPLE_COLUMNS: tuple[str, ...] = (
     "degraded",
     "late",
     "prediction",
+    "truth",
 )
 
-_TEXT_COLUMNS = ("error", "replica", "version", "prediction")
-_ADDED_COLUMNS = {"prediction": ""}
+_TEXT_COLUMNS = ("error", "replica", "version", "prediction", "truth")
+_ADDED_COLUMNS = {"prediction": "", "truth": ""}
 """Columns later versions added, with the value a sample file written before them reads as (absent)."""
 
 
@@ -58,6 +59,9 @@ class Sample:
     late: int
     prediction: str = ""
     """What the model predicted, as JSON text ("" when not read or not in the answer)."""
+    truth: str = ""
+    """What it should have predicted, per row, as JSON text ("" when the load does not know:
+    harness/load/truth.py)."""
 
 
 class SampleWriter(CsvStream):

@@ -24,6 +24,7 @@ from harness.load.features_log import FeatureLog
 from harness.load.observation import AnswerReader
 from harness.load.payloads import PayloadGenerator
 from harness.load.samples import Sample, SampleWriter
+from harness.load.truth import ReferenceTruth
 
 
 def classify_exception(error: BaseException | None) -> str:
@@ -69,9 +70,10 @@ class AnswerLog:
         response: FastResponse | Any,
         exception: BaseException | None,
         late: int = 0,
+        truth: str = "",
     ) -> None:
         """`timing`: (intended send time, actual send time, latency in ms); `failure`: the error class,
-        "" for a success."""
+        "" for a success; `truth`: what the request's rows should be answered, where known."""
         t_intended, t_start, latency_ms = timing
         wanted = failure or self._reader.reads_body  # the body is read only when it is looked at
         body = getattr(response, "content", None) if wanted and response is not None else None
@@ -84,7 +86,7 @@ class AnswerLog:
         self.completed += 1
         self._writer.write(
             Sample(t_intended, t_start, latency_ms, status, int(not failure), failure, replica, version,
-                   attempts, degraded, late, prediction)
+                   attempts, degraded, late, prediction, truth)
         )  # fmt: skip
 
 
@@ -105,6 +107,7 @@ class RequestRecorder:
         self._payloads = payloads
         self._answers = answers
         self._features_log = features_log
+        self._truth = ReferenceTruth(payloads.names) if config.truth else None
         self.sent = 0
         self.late = 0
         self.in_flight = 0
@@ -138,7 +141,8 @@ class RequestRecorder:
         status = int(response.status_code or 0)
         error = getattr(response, "error", None)
         timing = (origin, t_start, (t_done - origin) * 1000.0)
-        self._answers.record(timing, status, error_class(status, error), response, error, late)
+        truth = self._truth(payload.rows) if self._truth is not None else ""
+        self._answers.record(timing, status, error_class(status, error), response, error, late, truth)
 
 
 class OpenLoopSchedule:

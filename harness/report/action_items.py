@@ -92,7 +92,17 @@ MECHANISMS: dict[str, Mechanism] = {
         "your rollout controller's analysis: its window, minimum requests and error/latency thresholds",
         "which version answered: X-Model-Version, /admin/state's canary, or a probe on the rollout",
         "canary_analysis.window_ms canary_analysis.min_requests canary_analysis.max_error_rate_delta "
-        "canary_analysis.max_latency_ratio",
+        "canary_analysis.max_latency_ratio canary_analysis.score_divergence canary_analysis.max_score_psi",
+    ),
+    "quality": Mechanism(
+        "Keep wrong answers from users",
+        "what should catch a model answering wrong",
+        "which model version answered wrong (the answer-quality section) and what should have stopped it: "
+        "canary analysis on prediction scores or on labels, a drift monitor",
+        "each answer's prediction (load.observe.prediction) and its ground truth (the reference feature "
+        "schema)",
+        "canary_analysis.score_divergence canary_analysis.max_score_psi canary_analysis.min_scores "
+        "drift.fallback_on_drift",
     ),
     "drift_detected": Mechanism(
         "Make the drift monitor alert in time",

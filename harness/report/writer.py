@@ -19,6 +19,12 @@ from harness.report.markdown import render_markdown
 from harness.report.plots import PLOT_TITLES, RUN_PLOTS, PlotInputs, write_plots
 from harness.report.probes_plot import PROBES_PLOT_TITLE, write_probes_plot
 from harness.report.probes_section import probes_section
+from harness.report.quality_section import (
+    QUALITY_PLOT_TITLE,
+    quality_section,
+    quality_shown,
+    write_quality_plot,
+)
 from harness.report.stack_events import breaker_changes, canary_changes
 from harness.report.timeline import fault_spans, run_horizon_s, time_origin
 from harness.report.versions_section import versions_section, versions_shown
@@ -35,12 +41,19 @@ def _mechanism_sections(
     snapshots: list[dict[str, Any]] | None,
     drift_truth: pd.DataFrame | None,
 ) -> tuple[list[Section], list[Path]]:
-    """The model-version and data-drift sections with their plots, each only where it has content."""
+    """The model-version, answer-quality and data-drift sections with their plots, each only where it has
+    content."""
     sections, plots = [], []
     if versions_shown(inputs.samples, inputs.canary):
         path = write_plots(run_dir / "plots", inputs, ["versions"])["versions"]
         image = Image.in_run(run_dir, PLOT_TITLES["versions"], path)
         sections.append(versions_section(inputs.samples, inputs.canary, image))
+        plots.append(path)
+    if quality_shown(inputs.samples) and "t_rel" in inputs.samples:
+        summary = inputs.summary
+        path = write_quality_plot(run_dir / "plots", inputs.samples, summary.slo.window_s, inputs.spans,
+                                  inputs.horizon_s, summary.scenario)  # fmt: skip
+        sections.append(quality_section(inputs.samples, Image.in_run(run_dir, QUALITY_PLOT_TITLE, path)))
         plots.append(path)
     drift = compare_drift(inputs.spans, snapshots, drift_truth, time_origin(inputs.summary))
     if drift is not None:

@@ -13,6 +13,7 @@ from faults.kind import CheckContext
 from harness.backend_offers import BackendOffer, backend_offer, refusal, unlinked_refusal
 from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
+from harness.load.truth import has_reference_truth
 from harness.scenario.halts import check_halt_probes
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.probe_checks import check_mechanism_evidence, check_probes
@@ -48,6 +49,7 @@ def check_semantics(scenario: Scenario) -> None:
     _check_request_profile(scenario)
     _check_kinds(scenario)
     _check_expectations(scenario, backend)
+    _check_quality(scenario)
     check_probes(scenario)
     check_halt_probes(scenario.safety.halt, {p.name for p in scenario.probes})
     check_gate_faults(scenario.expectations.regression, [f.name for f in scenario.faults])
@@ -159,6 +161,28 @@ def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
             raise ValueError(f"expectations.{threshold.metric}{{steady}}: the scenario has no faults")
         if threshold.metric == "late" and scenario.load.mode != "open":
             raise ValueError("expectations.late: only meaningful for open-model load (set load.rate)")
+
+
+def _check_quality(scenario: Scenario) -> None:
+    """Quality is judged against a ground truth only chaosdrill's own reference-schema requests carry,
+    from predictions the answers must be read for."""
+    if not scenario.asks_quality:
+        return
+    asked = next(
+        (f"expectations.{t.metric}{t.scope.label()}" for t in scenario.expectations.thresholds()
+         if t.metric == "quality"),
+        "slo.wrong_is_bad",
+    )  # fmt: skip
+    load = scenario.load
+    if load.locustfile is not None:
+        raise ValueError(f"{asked}: a locustfile's users build their own requests, whose truth is unknown")
+    if not has_reference_truth(request_features(scenario)):
+        raise ValueError(
+            f"{asked}: the ground truth is the reference data's true function, which scores the reference "
+            "feature schema only (leave load.profile.features out)"
+        )
+    if scenario.observation().prediction is None:
+        raise ValueError(f"{asked}: the answers' predictions are not read (set load.observe.prediction)")
 
 
 def _check_primary_region(scenario: Scenario) -> None:

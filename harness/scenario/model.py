@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 from faults.kind import FaultKind, FaultParams
 from faults.kinds import FAULT_KINDS
 from harness.durations import Duration, PositiveDuration
+from harness.load.observation import Observation
 from harness.scenario.halts import HaltSpec
 from harness.scenario.probes import ProbeEvidence, ProbeExpectation, ProbeSpec
 from harness.scenario.regression import RegressionExpectation
@@ -35,6 +36,7 @@ from harness.scenario.strict import Strict, check_name, check_unique
 from harness.scenario.user_stacks import ExternalSpec, ProcessesSpec
 from harness.thresholds import METRICS, Threshold, parse_fraction, parse_metric_key, parse_threshold
 from stack.config import Mechanisms
+from stack.model import VERSION_NAMES
 
 Fraction = Annotated[float, BeforeValidator(parse_fraction)]
 MAX_SEED = 1 << 64
@@ -118,7 +120,7 @@ class StackSpec(Strict):
     own, as a compose file, as local processes or as an endpoint that already runs (one of the three)."""
 
     backend: Literal["local", "docker"] = "local"
-    version: Literal["v1", "v2", "v2-bad"] = "v1"
+    version: Literal[VERSION_NAMES] = "v1"
     replicas: list[ReplicaSpec] = Field(default_factory=_default_replicas, min_length=1)
     canary_replicas: int = Field(1, ge=0, le=4)
     gateway: GatewayOverrides = Field(default_factory=GatewayOverrides)
@@ -223,6 +225,9 @@ class SloSpec(Strict):
     degraded_is_good: bool = False
     """Whether answers from the gateway's fallback model count as good service in SLO windows. Off by
     default: graceful degradation keeps users answered, but a stack is not recovered while it degrades."""
+    wrong_is_bad: bool = False
+    """Whether an answer that got a row wrong against the ground truth (harness/verify/quality.py) is bad
+    service in SLO windows: for drills where a model answering fast and wrong is an outage."""
 
     @field_validator("latency")
     @classmethod
@@ -480,3 +485,13 @@ class Scenario(Strict):
     expectations: Expectations = Field(default_factory=Expectations)
 
     _name = field_validator("name")(check_name)
+
+    @property
+    def asks_quality(self) -> bool:
+        """The drill judges the answers against the ground truth: the load records it, and reads the
+        predictions."""
+        return self.slo.wrong_is_bad or any(t.metric == "quality" for t in self.expectations.thresholds())
+
+    def observation(self) -> Observation:
+        """Where this drill reads each answer's signals (`load.observe`, predictions where it judges them)."""
+        return self.load.observation(self.asks_quality)

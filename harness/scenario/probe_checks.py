@@ -69,7 +69,7 @@ def check_mechanism_evidence(
                 f"({fault.kind} does not say which it deploys)"
             )
     elif version is not None:
-        if scenario.load.observation().version is None:
+        if scenario.observation().version is None:
             raise ValueError(
                 f"{where}.version: the answers' model version is not read: say where in load.observe.version"
             )

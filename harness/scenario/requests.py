@@ -63,10 +63,11 @@ class RequestFields(BaseModel):
     def target_path(self) -> str:
         return self.path or self.request.default_path()
 
-    def observation(self) -> Observation:
-        """Where answers are read, the preset resolved (a locustfile's: the reference stack's headers)."""
+    def observation(self, predictions: bool = False) -> Observation:
+        """Where answers are read, the preset resolved (a locustfile's: the reference stack's headers);
+        `predictions`: the drill judges their quality (Scenario.observation)."""
         default = "reference" if self.locustfile is not None else _OWN_PRESET[self.request.protocol]
-        return self.observe.resolve(default)
+        return self.observe.resolve(default, predictions)
 
 
 def resolve_locustfile(load: RequestFields, base: Path) -> None:

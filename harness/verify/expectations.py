@@ -17,6 +17,7 @@ from harness.durations import format_duration
 from harness.load.observation import Signal
 from harness.scenario.model import RecoveryExpectation, Scenario
 from harness.thresholds import Scope, Threshold
+from harness.verify.quality import aggregate, score_samples, why_unscored
 from harness.verify.recovery import assess_recovery
 from harness.verify.results import ExpectationResult, FaultRecord
 from harness.verify.windows import FaultWindow
@@ -59,6 +60,8 @@ def scoped_samples(
         for window in fault_windows:
             inside |= window.covers(t)
         return samples[~inside]
+    if scope.kind in ("version", "replica"):
+        return samples[samples[scope.kind] == scope.name]
     window = next((w for w in fault_windows if w.name == scope.fault), None)
     return None if window is None else samples[window.covers(t)]
 
@@ -100,17 +103,21 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
         return None, f"no requests{scope}"
     if metric == "error_budget":
         return _burn(samples, scenario.slo.availability)
+    if metric == "quality":
+        return _quality(samples, threshold.aggregation, scenario, scope)
     signal = _SIGNALS.get(metric)
     if signal is None:
         return _aggregate(samples, threshold), f"over {len(samples):,} requests{scope}"
     reported = samples[samples[metric] >= 0]
-    observation = scenario.load.observation()
+    observation = scenario.observation()
     if reported.empty:
         return None, f"{observation.absent(signal, len(samples))}{scope}"
     return _aggregate(reported, threshold), f"over {observation.present(signal, len(reported))}{scope}"
 
 
 def _scope_text(scope: Scope) -> str:
+    if scope.kind in ("version", "replica"):
+        return f" answered by {scope.kind} {scope.name}"
     return {"all": "", "steady": " outside fault windows"}.get(scope.kind, f" during fault {scope.fault}")
 
 
@@ -122,6 +129,18 @@ def _late(m: Measurements, aggregation: str) -> tuple[float | None, str]:
     late = int(m.samples["late"].sum()) + m.not_sent
     observed = late if aggregation == "count" else late / total
     return observed, f"({m.not_sent:,} never sent) over {total:,} scheduled requests"
+
+
+def _quality(
+    samples: pd.DataFrame, aggregation: str, scenario: Scenario, scope: str
+) -> tuple[float | None, str]:
+    scores = score_samples(samples)
+    observed = aggregate(scores, aggregation)
+    if observed is None:
+        absent = scenario.observation().absent("prediction", len(samples))
+        return None, f"{why_unscored(samples, absent)}{scope}"
+    scored = int(scores["rows_scored"].sum())
+    return observed, f"over {scored:,} rows of {int((scores['rows_scored'] > 0).sum()):,} answers{scope}"
 
 
 def _burn(samples: pd.DataFrame, availability: float) -> tuple[float, str]:

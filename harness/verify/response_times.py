@@ -34,34 +34,40 @@ def _judge(
     name = f"{metric}: {e.fault} {threshold}"
     noun, verb = _WORDS[metric]
     mitigating = metric == "time_to_mitigate"
-    if found is None:
-        missing = record.error or f"{e.fault} was never applied"
+
+    def judged(observed: float | None, passed: bool, why: str) -> ExpectationResult:
+        return ExpectationResult(name, metric, observed, threshold, "s", passed, why)
+
+    def unmeasured(missing: str) -> ExpectationResult:
         return ExpectationResult.not_measured(name, metric, threshold, "s", missing)
+
+    if found is None:
+        return unmeasured(record.error or f"{e.fault} was never applied")
     first = found.first(mitigating)
     if first is not None:
         observed = first.t - found.applied_at
         passed = observed <= e.max
-        why = (
+        return judged(
+            observed,
+            passed,
             f"{verb} by {first.described(mitigating)} {observed:.2f}s after {e.fault} was injected; "
-            f"{'within' if passed else 'over'} the {limit} limit"
+            f"{'within' if passed else 'over'} the {limit} limit",
         )
-        return ExpectationResult(name, metric, observed, threshold, "s", passed, why)
     sources = found.watched(mitigating)
     if not sources:
-        return ExpectationResult.not_measured(
-            name, metric, threshold, "s",
+        return unmeasured(
             f"nothing could show a {noun}: the stack's state was never polled (no /admin/state), no "
             f"probe signal names {e.fault} (runbook signals, or mechanism expectations with a probe), and "
-            "no answer reported degradation",
-        )  # fmt: skip
+            "no answer reported degradation"
+        )
     watched = ", ".join(s.name for s in sources)
     covered = covered_s(sources, found.applied_at)
     if covered < e.max:
-        return ExpectationResult.not_measured(
-            name, metric, threshold, "s",
+        return unmeasured(
             f"no {noun} seen in {watched}, but they were last read {covered:+.2f}s from {e.fault}'s "
-            f"injection, short of the {limit} limit",
-        )  # fmt: skip
+            f"injection, short of the {limit} limit"
+        )
     lasted = found.until - found.applied_at
-    why = f"no {noun} seen in {watched} while {e.fault} lasted ({lasted:.2f}s): not {verb}"
-    return ExpectationResult(name, metric, None, threshold, "s", False, why)
+    return judged(
+        None, False, f"no {noun} seen in {watched} while {e.fault} lasted ({lasted:.2f}s): not {verb}"
+    )

@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 
 from harness.scenario.model import SloSpec
+from harness.verify.quality import wrong_answers
 
-# `ok` counts requests served as the SLO means it: 2xx, and not from the fallback model unless
-# `slo.degraded_is_good`; `success_ratio` is ok / requests.
+# `ok` counts requests served as the SLO means it: 2xx, not from the fallback model unless
+# `slo.degraded_is_good`, and not wrong against the ground truth where `slo.wrong_is_bad`;
+# `success_ratio` is ok / requests.
 WINDOW_COLUMNS = [
     "start_s",
     "end_s",
@@ -61,6 +63,8 @@ def window_slis(
     served = samples["ok"] == 1
     if not slo.degraded_is_good:
         served &= samples["degraded"] != 1  # no X-Degraded header (-1): nothing says it was degraded
+    if slo.wrong_is_bad:
+        served &= ~wrong_answers(samples)
     rows = []
     for i in range(count):
         start, end = i * slo.window, (i + 1) * slo.window

@@ -9,6 +9,7 @@ import pytest
 
 from harness.report.action_items import CONFIG_PREFIX, MECHANISMS, action_items, action_items_section
 from harness.scenario.model import Scenario
+from harness.thresholds import METRICS
 from stack.config import Mechanisms
 from tests.report.postmortem_data import RUNBOOK, fault, not_measured, response, result, run
 
@@ -115,3 +116,8 @@ def test_an_slo_breach_nothing_detected_is_an_item_unless_a_time_to_detect_alrea
         "Detect the fault sooner (time_to_detect: kill-gpu <= 2s)"
     ]
     assert action_items(run([fault()])) == []  # detected: nothing to add
+
+
+def test_every_threshold_metric_has_its_own_item() -> None:
+    """A new metric (quality, say) gets an item naming its mechanism, not the generic fallback."""
+    assert set(METRICS) <= set(MECHANISMS)

@@ -171,5 +171,12 @@ def state(gateway_url: str) -> dict[str, Any]:
     return httpx.get(f"{gateway_url}/admin/state", timeout=5).json()
 
 
+def latency_sum(url: str) -> float:
+    """Seconds a replica spent answering predictions, by its own metrics."""
+    metrics = httpx.get(f"{url}/metrics").text
+    prefix = "chaosdrill_model_request_latency_seconds_sum"
+    return float(next(line.split()[1] for line in metrics.splitlines() if line.startswith(prefix)))
+
+
 def replica_state(gateway_url: str, name: str) -> dict[str, Any]:
     return next(r for r in state(gateway_url)["replicas"] if r["name"] == name)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.stack.conftest import Process, StackLauncher, admin, baseline_body, send_requests, wait_until
+from tests.stack.conftest import (
+    Process,
+    StackLauncher,
+    admin,
+    baseline_body,
+    latency_sum,
+    send_requests,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -63,13 +71,6 @@ def test_slowdown_multiplies_latency(replica: Process) -> None:
     total = latency_sum(replica.url)
     # 10 requests at ~3 ms plus 10 at ~60 ms: the slowed half dominates the sum.
     assert total > 10 * 0.050
-
-
-def latency_sum(url: str) -> float:
-    """Seconds the replica spent answering predictions, by its own metrics."""
-    metrics = httpx.get(f"{url}/metrics").text
-    prefix = "chaosdrill_model_request_latency_seconds_sum"
-    return float(next(line.split()[1] for line in metrics.splitlines() if line.startswith(prefix)))
 
 
 def test_hang_stops_answers_until_cleared(replica: Process) -> None:

@@ -7,8 +7,11 @@ import pytest
 
 from faults.deploy import HARNESS_ROLLBACK_REASON
 from harness.scenario.model import Scenario
-from harness.verify.results import FaultRecord
+from harness.verify.fault_response import run_evidence
+from harness.verify.fault_signals import fault_signals
+from harness.verify.results import ExpectationResult, FaultRecord
 from harness.verify.verifier import verify
+from harness.verify.windows import window_slis, with_relative_time
 
 T0 = 1_700_000_000.0
 RATE = 50
@@ -202,3 +205,81 @@ def test_a_fault_never_applied_has_no_response_and_its_times_are_not_measured():
     assert fault.response is None
     (detect,) = [e for e in verification.expectations if e.metric == "time_to_detect"]
     assert detect.status == "not measured" and detect.explanation == "not measured: no such node"
+
+
+def expected(metric, observed, passed, why, status=None):
+    return ExpectationResult(f"{metric}: kill <= 1.5s", metric, observed, "<= 1.5s", "s", passed, why, status)
+
+
+def test_time_to_detect_and_to_mitigate_results_exactly_at_the_limit_and_past_it():
+    spec = scenario(
+        time_to_detect={"fault": "kill", "max": "1.5s"}, time_to_mitigate={"fault": "kill", "max": "1.5s"}
+    )
+    _, results = run(spec, samples(), polls(breaker=("gpu-0", 11.2, "open")))
+    assert results["time_to_detect"] == expected(
+        "time_to_detect", 1.5, True,
+        "detected by breaker_open on gpu-0 1.50s after kill was injected; within the 1.5s limit",
+    )  # fmt: skip
+    assert results["time_to_mitigate"] == expected(
+        "time_to_mitigate", 1.5, True,
+        "mitigated by failover (breaker_open on gpu-0) 1.50s after kill was injected; within the 1.5s limit",
+    )  # fmt: skip
+    _, late = run(spec, samples(), polls(breaker=("gpu-0", 11.7, "open")))
+    assert late["time_to_detect"].observed == 2.0 and not late["time_to_detect"].passed
+    assert late["time_to_detect"].explanation.endswith("; over the 1.5s limit")
+
+
+def test_unseen_reactions_fail_once_read_up_to_the_limit_and_name_what_was_watched():
+    spec = scenario(
+        time_to_detect={"fault": "kill", "max": "1.5s"}, time_to_mitigate={"fault": "kill", "max": "1.5s"}
+    )
+    _, results = run(spec, samples(degraded_from=25.0), polls(until=11.51))
+    assert results["time_to_detect"] == expected(
+        "time_to_detect", None, False,
+        "no detection seen in stack state, answers' degraded signal while kill lasted (6.00s): not detected",
+    )  # fmt: skip
+    _, short = run(spec, samples(), polls(until=11.49))
+    assert short["time_to_mitigate"] == expected(
+        "time_to_mitigate", None, False,
+        "not measured: no mitigation seen in stack state, but they were last read +1.00s from kill's "
+        "injection, short of the 1.5s limit",
+        "not measured",
+    )  # fmt: skip
+
+
+def test_a_reaction_with_no_source_that_mitigates_is_not_measured_for_mitigation():
+    runbook = {"url": "https://runbooks.example/gpu-down", "signals": ["probe down >= 1"]}
+    spec = scenario(runbook=runbook, probes=[PROBE], time_to_mitigate={"fault": "kill", "max": "1.5s"})
+    readings = [{"probe": "down", "t": T0 + t, "value": 0} for t in np.arange(0, 30, 0.25)]
+    _, results = run(spec, samples(), readings=readings)
+    assert results["time_to_mitigate"] == expected(
+        "time_to_mitigate", None, False,
+        "not measured: nothing could show a mitigation: the stack's state was never polled (no "
+        "/admin/state), no probe signal names kill (runbook signals, or mechanism expectations with a "
+        "probe), and no answer reported degradation",
+        "not measured",
+    )  # fmt: skip
+
+
+def test_every_signal_is_timed_from_the_injection_with_its_words():
+    fault = record(scenario())
+    frame = samples(outage=(10.5, 12.0), degraded_from=11.0)
+    snapshots = polls(breaker=("cpu-0", 12.2, "open"), healthy=("gpu-0", 13.1, False))
+    for snapshot in snapshots:
+        if snapshot["polled_at"] >= T0 + 14:
+            snapshot["drift"]["alert"] = True
+    signals = fault_signals(scenario(), fault, T0 + 16, run_evidence(
+        with_relative_time(frame, T0), window_slis(with_relative_time(frame, T0), 30, scenario().slo, []),
+        snapshots, [], T0))  # fmt: skip
+    seen = sorted((round(s.t - T0, 3), s.signal, s.detail, s.detects, s.mitigation) for s in signals.seen)
+    assert seen == [
+        (10.0, "slo_breach", "SLO window missed", False, None),
+        (10.5, "errors", "failed requests", False, None),
+        (11.0, "degraded", "fallback model answering", True, "degradation"),
+        (12.5, "breaker_open", "breaker_open on cpu-0", True, None),
+        (13.5, "unhealthy", "unhealthy on gpu-0", True, "failover"),
+        (14.0, "drift_alert", "drift alert", True, None),
+    ]
+    assert [(s.name, round(s.last_t - T0, 3), s.mitigates) for s in signals.sources] == [
+        ("stack state", 29.5, True), ("answers' degraded signal", 29.98, True)]  # fmt: skip
+    assert signals.first_of("breaker_open").t == T0 + 12.5 and signals.first_of("ejected") is None

@@ -11,6 +11,10 @@ The run (10 requests/s for 20 s, faults `kill` 5-10 s and `slow` 8-12 s, SLO win
 
 Sorted latencies: 10 x50, 20 x80, 100 x30, 200 x20, 300 x20 (mean 75.5). SLO windows (p(99) < 150ms,
 availability 75%): 0-2, 2-4 good; 4-6 (half failed), 6-8, 8-10, 10-12 (degraded) bad; 12-20 good.
+
+Quality: every request's two rows have the truth [0.8, 0.2]. A predicts [0.9, 0.1] (both right, |error|
+0.2 per request), D (version `lite`, the fallback) [0.3, 0.3] (one right, 0.6), E [0.9, 0.6] (one right,
+0.5); B and C answered no prediction. Scored: 300 rows of 150 answers, 200 right, |error| 62.
 """
 
 import pytest
@@ -20,14 +24,25 @@ from harness.verify.verifier import verify
 
 from .verdict_data import FAILED, NO_HEADERS, REJECTED, T0, record, requests, result, run, scenario
 
+TRUTH = "[0.8,0.2]"
+
 
 def the_run():
     return run(
-        requests(0, 5),
-        requests(5, 8, latency_ms=100.0, attempts=3, late=1, **FAILED),
-        requests(8, 10, latency_ms=300.0, replica="gpu-1", attempts=2, **REJECTED),
-        requests(10, 12, latency_ms=200.0, replica="cpu-0", degraded=1),
-        requests(12, 20, latency_ms=20.0),
+        requests(0, 5, prediction="[0.9,0.1]", truth=TRUTH),
+        requests(5, 8, latency_ms=100.0, attempts=3, late=1, truth=TRUTH, **FAILED),
+        requests(8, 10, latency_ms=300.0, replica="gpu-1", attempts=2, truth=TRUTH, **REJECTED),
+        requests(
+            10,
+            12,
+            latency_ms=200.0,
+            replica="cpu-0",
+            degraded=1,
+            version="lite",
+            prediction="[0.3,0.3]",
+            truth=TRUTH,
+        ),
+        requests(12, 20, latency_ms=20.0, prediction="[0.9,0.6]", truth=TRUTH),
     )
 
 
@@ -48,6 +63,8 @@ def evaluate_one(key, text, samples=None, records=None, not_sent=10, **scenario_
 
 
 MET, NOT_MET = "met", "NOT met"
+MAE = (50 * (0.1 + 0.1) + 20 * (0.5 + 0.1) + 80 * (0.1 + 0.4)) / 300
+MAE_SLOW = 20 * (0.5 + 0.1) / 40
 
 # fmt: off
 THRESHOLDS = [
@@ -131,6 +148,23 @@ THRESHOLDS = [
     ("slo", "faulted > 0%", 0.0, "%", "fail", "slo faulted was 0.000% (0 of 4 faulted windows met the SLO)"),
     ("slo", "overall >= 60%", 60.0, "%", "pass",
      "slo overall was 60.000% (6 of 10 overall windows met the SLO)"),
+    ("quality", "accuracy > 66%", 200 / 300 * 100, "%", "pass",
+     "quality accuracy was 66.667% over 300 rows of 150 answers"),
+    ("quality", "error_rate < 33%", (1 - 200 / 300) * 100, "%", "fail",
+     "quality error_rate was 33.333% over 300 rows of 150 answers"),
+    ("quality", "mae <= 0.21", MAE, "", "pass", "quality mae was 0.206667 over 300 rows of 150 answers"),
+    ("quality{steady}", "accuracy >= 70%", 180 / 260 * 100, "%", "fail",
+     "quality accuracy was 69.231% over 260 rows of 130 answers outside fault windows"),
+    ("quality{fault:slow}", "mae < 0.31", MAE_SLOW, "", "pass",
+     "quality mae was 0.3 over 40 rows of 20 answers during fault slow"),
+    ("quality{version:lite}", "accuracy == 50%", 50.0, "%", "pass",
+     "quality accuracy was 50.000% over 40 rows of 20 answers answered by version lite"),
+    ("quality{replica:gpu-0}", "error_rate > 30%", (1 - 180 / 260) * 100, "%", "pass",
+     "quality error_rate was 30.769% over 260 rows of 130 answers answered by replica gpu-0"),
+    ("latency{version:lite}", "avg == 200ms", 200.0, "ms", "pass",
+     "latency avg was 200.0ms over 20 requests answered by version lite"),
+    ("errors{replica:gpu-1}", "count == 20", 20.0, "", "pass",
+     "errors count was 20 over 20 requests answered by replica gpu-1"),
     ("slo", "overall > 0.6", 60.0, "%", "fail",
      "slo overall was 60.000% (6 of 10 overall windows met the SLO)"),
 ]
@@ -173,6 +207,7 @@ def test_every_metric_aggregation_and_scope_is_covered():
         assert {(metric, a) for a in aggregations} <= {(m, a) for m, a, _ in covered}, metric
         if spec.scoped:
             assert {"all", "steady", "fault"} <= {s for m, _, s in covered if m == metric}, metric
+    assert {"version", "replica"} <= {s for _, _, s in covered}
 
 
 def test_an_open_ended_fault_lasts_to_the_end_of_the_run():

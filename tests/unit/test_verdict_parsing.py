@@ -124,8 +124,9 @@ def test_metric_keys(key, parsed):
     assert parse_metric_key(key) == parsed
 
 
+SCOPES = "{steady}, {fault:NAME}, {version:V} or {replica:R}"
 KNOWN = (
-    "attempts, client_errors, degraded, error_budget, errors, late, latency, recovery_time, "
+    "attempts, client_errors, degraded, error_budget, errors, late, latency, quality, recovery_time, "
     "server_errors, slo"
 )
 
@@ -140,17 +141,17 @@ KNOWN = (
         ("slo{steady}", "metric 'slo' takes no scope, got {steady}"),
         ("late{fault:kill}", "metric 'late' takes no scope, got {fault:kill}"),
         ("error_budget{steady}", "metric 'error_budget' takes no scope, got {steady}"),
-        ("errors{during}", "invalid scope {during} on 'errors': use {steady} or {fault:NAME}"),
-        ("errors{}", "invalid scope {} on 'errors': use {steady} or {fault:NAME}"),
-        ("errors{fault:}", "invalid scope {fault:} on 'errors': use {steady} or {fault:NAME}"),
-        ("errors{fault: }", "invalid scope {fault: } on 'errors': use {steady} or {fault:NAME}"),
-        ("errors{fault}", "invalid scope {fault} on 'errors': use {steady} or {fault:NAME}"),
-        ("errors{fault:a b}", "invalid scope {fault:a b} on 'errors': use {steady} or {fault:NAME}"),
+        ("errors{during}", f"invalid scope {{during}} on 'errors': use {SCOPES}"),
+        ("errors{}", f"invalid scope {{}} on 'errors': use {SCOPES}"),
+        ("errors{fault:}", f"invalid scope {{fault:}} on 'errors': use {SCOPES}"),
+        ("errors{fault: }", f"invalid scope {{fault: }} on 'errors': use {SCOPES}"),
+        ("errors{fault}", f"invalid scope {{fault}} on 'errors': use {SCOPES}"),
+        ("errors{fault:a b}", f"invalid scope {{fault:a b}} on 'errors': use {SCOPES}"),
         (
             "errors{steady,fault:a}",
-            "invalid scope {steady,fault:a} on 'errors': use {steady} or {fault:NAME}",
+            f"invalid scope {{steady,fault:a}} on 'errors': use {SCOPES}",
         ),
-        ("errors{steadyfault:a}", "invalid scope {steadyfault:a} on 'errors': use {steady} or {fault:NAME}"),
+        ("errors{steadyfault:a}", f"invalid scope {{steadyfault:a}} on 'errors': use {SCOPES}"),
     ],
 )
 def test_malformed_metric_keys_are_errors(key, message):

@@ -28,6 +28,8 @@ _DEFAULTS: dict[str, Any] = {
     "attempts": 1,
     "degraded": 0,
     "late": 0,
+    "prediction": "",
+    "truth": "",
 }
 
 FAILED = {"status": 503, "ok": 0, "error": "http_5xx", "replica": ""}
