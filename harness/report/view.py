@@ -67,8 +67,9 @@ _LOAD_TALLIES = (("completed", "completed"), ("late", "late"), ("not_sent", "not
 """load.json counters worth a reader's attention, with their words."""
 
 
-def _load_outcome(load: dict[str, Any]) -> str:
-    """What the load worker reported having done (load.json), as a relative clause; empty if nothing."""
+def _load_outcome(load: dict[str, Any], halted: bool) -> str:
+    """What the load worker reported having done (load.json), as a relative clause; empty if nothing. A
+    safety halt stops the load on purpose once its observation period is over: not an interruption."""
     started, stopped = load.get("started_at"), load.get("stopped_at")
     clauses = []
     if isinstance(started, int | float) and isinstance(stopped, int | float):
@@ -78,16 +79,17 @@ def _load_outcome(load: dict[str, Any]) -> str:
         counted = f" ({', '.join(tallies)})" if tallies else ""
         clauses.append(f"sent {fmt_count(load['sent'])} requests{counted}")
     if load.get("interrupted"):
-        clauses.append("was interrupted")
+        clauses.append("was stopped early by the safety halt" if halted else "was interrupted")
     return ", ".join(clauses[:-1]) + f" and {clauses[-1]}" if len(clauses) > 1 else "".join(clauses)
 
 
-def describe_load(load: dict[str, Any]) -> str:
-    """The load as planned and as it went, in one sentence fragment (never the raw mapping)."""
+def describe_load(load: dict[str, Any], halted: bool = False) -> str:
+    """The load as planned and as it went, in one sentence fragment (never the raw mapping); `halted`: a
+    safety halt ended the drill."""
     known = ("rate", "users", "mode", "duration", "duration_s", "sent", "started_at")
     if not any(load.get(key) for key in known):
         return "not recorded"
-    outcome = _load_outcome(load)
+    outcome = _load_outcome(load, halted)
     return f"{_load_model(load)}, which {outcome}" if outcome else _load_model(load)
 
 
@@ -99,10 +101,10 @@ def _describe_fault_plan(fault: FaultRecord) -> str:
 def _what_was_done(summary: RunSummary) -> str:
     faults = "; ".join(_describe_fault_plan(f) for f in summary.faults) or "none"
     description = f" ({summary.description})" if summary.description else ""
+    load = describe_load(summary.load, summary.verdict == "halted")
     return (
         f"Scenario {summary.scenario}{description} ran on the {summary.backend} backend with seed "
-        f"{summary.seed}, starting {fmt_epoch(summary.started_at)}. Load: {describe_load(summary.load)}. "
-        f"Faults: {faults}."
+        f"{summary.seed}, starting {fmt_epoch(summary.started_at)}. Load: {load}. Faults: {faults}."
     )
 
 
@@ -306,7 +308,7 @@ def _run_section(summary: RunSummary) -> Section:
         ["Started", fmt_epoch(summary.started_at)],
         ["Load started", fmt_epoch(summary.load_started_at)],
         ["Finished", fmt_epoch(summary.finished_at)],
-        ["Load", describe_load(summary.load)],
+        ["Load", describe_load(summary.load, summary.verdict == "halted")],
     ]
     return Section("Run", table=Table(["Setting", "Value"], rows))
 
