@@ -13,7 +13,7 @@ from harness.report.document import Image, Section, Table
 from harness.report.formatting import fmt_count, fmt_number, fmt_percent
 from harness.report.plots import shade_faults
 from harness.report.timeline import FaultSpan
-from harness.verify.quality import aggregate, quality_by, score_samples
+from harness.verify.quality import aggregate, score_samples
 
 QUALITY_PLOT_FILE = "quality.png"
 QUALITY_PLOT_TITLE = "Accuracy against the ground truth, per model version"
@@ -25,13 +25,22 @@ def quality_shown(samples: pd.DataFrame) -> bool:
     return "truth" in samples and bool((samples["truth"] != "").any())
 
 
-def quality_section(samples: pd.DataFrame, image: Image | None) -> Section:
+def _by_version(samples: pd.DataFrame, scores: pd.DataFrame) -> list[list[str]]:
+    """Per model version: rows scored, accuracy, mean absolute error; most rows first."""
     versions = samples["version"].replace("", UNNAMED_VERSION)
     rows = [
-        [version, fmt_count(scored), fmt_percent(accuracy, 2), fmt_number(mae, 4)]
-        for version, scored, accuracy, mae in quality_by(samples.assign(version=versions), "version")
+        (str(version), int(group["rows_scored"].sum()), aggregate(group, "accuracy"), aggregate(group, "mae"))
+        for version, group in scores.groupby(versions)
     ]
+    return [
+        [version, fmt_count(scored), fmt_percent(accuracy, 2), fmt_number(mae, 4)]
+        for version, scored, accuracy, mae in sorted(rows, key=lambda row: -row[1])
+    ]
+
+
+def quality_section(samples: pd.DataFrame, image: Image | None) -> Section:
     scores = score_samples(samples)
+    rows = _by_version(samples, scores)
     overall = aggregate(scores, "accuracy")
     intro = (
         f"Each answer's predictions against the true function of the rows sent: a row is right when both "

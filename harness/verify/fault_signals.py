@@ -15,7 +15,6 @@ before the injection (degraded answers from an earlier fault) is no reaction to 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -107,25 +106,27 @@ class FaultSignals:
 def fault_signals(scenario: Scenario, record: FaultRecord, until: float, run: RunEvidence) -> FaultSignals:
     """`record` must have been applied; `until` is the end of its window (mechanisms.window_end)."""
     applied = float(record.applied_at)  # type: ignore[arg-type]  # only applied faults are asked about
-    found = FaultSignals(applied, until)
-    in_window = [e for e in run.transitions if applied <= float(e["t"]) < until]
-    found.seen += _state_signals(in_window, set(record.targets))
-    found.seen += _answer_signals(run.samples, applied, until, scenario.slo.window)
     origin = run.load_started_at
-    found.seen += _breach(run.windows, applied - origin, until - origin, origin)
-    for signal, (detects, mitigation) in _probe_signals(scenario, record).items():
+    in_window = [e for e in run.transitions if applied <= float(e["t"]) < until]
+    seen = [
+        *_state_signals(in_window, set(record.targets)),
+        *_answer_signals(run.samples, applied, until, scenario.slo.window),
+        *_breach(run.windows, applied - origin, until - origin, origin),
+    ]
+    sources = []
+    for signal, mitigation in _probe_signals(scenario, record).items():
         series = probe_series(run.readings, signal.probe)
         turn = probe_turn(series, signal.condition, record.name, applied, until, until - applied)
         if isinstance(turn, Turn):
-            found.seen.append(Seen(turn.t, signal.text, signal.text, detects, mitigation))
+            seen.append(Seen(turn.t, signal.text, signal.text, True, mitigation))
         if series.good:
-            found.sources.append(Source(f"probe {signal.probe}", series.good[-1][0], mitigation is not None))
+            sources.append(Source(f"probe {signal.probe}", series.good[-1][0], mitigation is not None))
     if run.last_poll is not None:
-        found.sources.append(Source(STATE_SOURCE, run.last_poll, True))
+        sources.append(Source(STATE_SOURCE, run.last_poll, True))
     reported = run.samples[run.samples["degraded"] >= 0]
     if not reported.empty:
-        found.sources.append(Source(ANSWERS_SOURCE, float(reported["t_start"].max()), True))
-    return found
+        sources.append(Source(ANSWERS_SOURCE, float(reported["t_start"].max()), True))
+    return FaultSignals(applied, until, seen, sources)
 
 
 def _state_signals(events: list[dict[str, Any]], targets: set[str]) -> list[Seen]:
@@ -180,23 +181,22 @@ _EXPECTATION_ROLES: dict[str, Mitigation | None] = {
 """Mechanism expectations whose probe condition shows a reaction -> the mitigation it is, if any."""
 
 
-def _probe_signals(
-    scenario: Scenario, record: FaultRecord
-) -> dict[ProbeSignal, tuple[bool, Mitigation | None]]:
-    """The probe conditions that show this fault's effects: its runbook's, and its mechanism expectations'
-    (a breaker opening fails traffic over, a rollback is one)."""
-    signals: dict[ProbeSignal, tuple[bool, Mitigation | None]] = {}
+def _probe_signals(scenario: Scenario, record: FaultRecord) -> dict[ProbeSignal, Mitigation | None]:
+    """The probe conditions that show this fault's effects (each a detection), with the mitigation each is:
+    its runbook's (none), and its mechanism expectations' (a breaker opening fails traffic over, a rollback
+    is one)."""
+    signals: dict[ProbeSignal, Mitigation | None] = {}
     for text in record.runbook_signals:
         parsed = parse_signal(text)
         if isinstance(parsed, ProbeSignal):
-            signals[parsed] = (True, None)
+            signals[parsed] = None
     for key, mitigation in _EXPECTATION_ROLES.items():
         for e in getattr(scenario.expectations, key):
             if e.fault == record.name and e.probe is not None:
-                signals[ProbeSignal(e.probe, parse_comparison(e.reads))] = (True, mitigation)
+                signals[ProbeSignal(e.probe, parse_comparison(e.reads))] = mitigation
     return signals
 
 
 def covered_s(sources: Sequence[Source], applied_at: float) -> float:
-    """How long after the injection the sources were read; -inf without any."""
-    return max((s.last_t for s in sources), default=-math.inf) - applied_at
+    """How long after the injection the (non-empty) sources were read."""
+    return max(s.last_t for s in sources) - applied_at

@@ -23,8 +23,8 @@ DECISION = 0.5
 """A score at or above it is the positive class, for predictions and truths alike."""
 
 
-def _numbers(text: str) -> list[float | None] | None:
-    """A JSON number or list of them (None where an item is not a finite number); None if unreadable."""
+def _numbers(text: str) -> np.ndarray | None:
+    """A JSON number or list of them (NaN where an item is not a finite number); None if unreadable."""
     if not text:
         return None
     try:
@@ -32,24 +32,25 @@ def _numbers(text: str) -> list[float | None] | None:
     except ValueError:
         return None
     values = value if isinstance(value, list) else [value]
-    return [
-        float(v) if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) else None
-        for v in values
-    ]
+    return np.array(
+        [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values],
+        dtype=float,
+    )
 
 
 def _score(prediction: str, truth: str) -> tuple[int, int, float]:
     predicted, true = _numbers(prediction), _numbers(truth)
     if predicted is None or true is None or len(predicted) != len(true):
         return 0, 0, 0.0
-    pairs = [(p, t) for p, t in zip(predicted, true, strict=True) if p is not None and t is not None]
-    correct = sum((p >= DECISION) == (t >= DECISION) for p, t in pairs)
-    return len(pairs), correct, float(sum(abs(p - t) for p, t in pairs))
+    both = np.isfinite(predicted) & np.isfinite(true)
+    predicted, true = predicted[both], true[both]
+    correct = (predicted >= DECISION) == (true >= DECISION)
+    return int(both.sum()), int(correct.sum()), float(np.abs(predicted - true).sum())
 
 
 def score_samples(samples: pd.DataFrame) -> pd.DataFrame:
     """QUALITY_COLUMNS for each sample (same index); zeros where nothing could be scored."""
-    rows = [_score(p, t) for p, t in zip(samples["prediction"], samples["truth"], strict=True)]
+    rows = list(map(_score, samples["prediction"], samples["truth"]))
     return pd.DataFrame(rows or None, index=samples.index, columns=list(QUALITY_COLUMNS))
 
 
@@ -68,7 +69,7 @@ def wrong_answers(samples: pd.DataFrame) -> np.ndarray:
     """Per sample: True when its answer was scored and got a row wrong (bad service where the SLO says
     so); an answer that could not be scored is not called wrong."""
     scores = score_samples(samples)
-    return np.asarray((scores["rows_scored"] > 0) & (scores["rows_correct"] < scores["rows_scored"]))
+    return np.asarray(scores["rows_correct"] < scores["rows_scored"])
 
 
 def why_unscored(samples: pd.DataFrame, absent_prediction: str) -> str:
@@ -81,13 +82,3 @@ def why_unscored(samples: pd.DataFrame, absent_prediction: str) -> str:
         f"no answer's prediction lined up with its request's rows ({len(samples):,} requests: a prediction "
         "per row, as numbers)"
     )
-
-
-def quality_by(samples: pd.DataFrame, column: str) -> list[tuple[str, int, float | None, float | None]]:
-    """Per value of `column` (version, replica): (value, rows scored, accuracy, mae), most rows first."""
-    scores = score_samples(samples)
-    table = []
-    for value, group in scores.groupby(samples[column]):
-        table.append((str(value), int(group["rows_scored"].sum()), aggregate(group, "accuracy"),
-                      aggregate(group, "mae")))  # fmt: skip
-    return sorted(table, key=lambda row: -row[1])

@@ -233,11 +233,17 @@ def test_unseen_reactions_fail_once_read_up_to_the_limit_and_name_what_was_watch
     spec = scenario(
         time_to_detect={"fault": "kill", "max": "1.5s"}, time_to_mitigate={"fault": "kill", "max": "1.5s"}
     )
-    _, results = run(spec, samples(degraded_from=25.0), polls(until=11.51))
+    _, results = run(spec, samples(), polls(until=11.51))  # last poll exactly at the limit
     assert results["time_to_detect"] == expected(
-        "time_to_detect", None, False,
-        "no detection seen in stack state, answers' degraded signal while kill lasted (6.00s): not detected",
-    )  # fmt: skip
+        "time_to_detect",
+        None,
+        False,
+        "no detection seen in stack state while kill lasted (6.00s): not detected",
+    )
+    _, answers = run(spec, samples(degraded_from=25.0))  # answers say "not degraded": watched, never seen
+    assert answers["time_to_detect"].explanation == (
+        "no detection seen in answers' degraded signal while kill lasted (6.00s): not detected"
+    )
     _, short = run(spec, samples(), polls(until=11.49))
     assert short["time_to_mitigate"] == expected(
         "time_to_mitigate", None, False,
@@ -245,6 +251,18 @@ def test_unseen_reactions_fail_once_read_up_to_the_limit_and_name_what_was_watch
         "injection, short of the 1.5s limit",
         "not measured",
     )  # fmt: skip
+
+
+def test_mitigation_is_the_first_action_limiting_the_damage_not_the_first_reaction():
+    spec = scenario(
+        time_to_detect={"fault": "kill", "max": "1.5s"}, time_to_mitigate={"fault": "kill", "max": "3s"}
+    )
+    _, results = run(spec, samples(), polls(breaker=("cpu-0", 11.2, "open"), healthy=("gpu-0", 12.2, False)))
+    assert results["time_to_detect"].observed == 1.5
+    assert results["time_to_mitigate"].observed == 2.5
+    assert results["time_to_mitigate"].explanation.startswith(
+        "mitigated by failover (unhealthy on gpu-0) 2.50s"
+    )
 
 
 def test_a_reaction_with_no_source_that_mitigates_is_not_measured_for_mitigation():
@@ -283,3 +301,73 @@ def test_every_signal_is_timed_from_the_injection_with_its_words():
     assert [(s.name, round(s.last_t - T0, 3), s.mitigates) for s in signals.sources] == [
         ("stack state", 29.5, True), ("answers' degraded signal", 29.98, True)]  # fmt: skip
     assert signals.first_of("breaker_open").t == T0 + 12.5 and signals.first_of("ejected") is None
+
+
+def signals_of(spec, frame, snapshots=(), readings=(), until=16.0):
+    fault = record(spec)
+    timed = with_relative_time(frame, T0)
+    evidence = run_evidence(timed, window_slis(timed, 30, spec.slo, []), list(snapshots), list(readings), T0)
+    return fault_signals(spec, fault, T0 + until, evidence)
+
+
+def test_the_fault_window_is_closed_at_the_injection_and_open_at_its_end():
+    at_injection = polls(every=1.0, breaker=("gpu-0", 10.0, "open"))  # polled at 10.0 s exactly
+    assert signals_of(scenario(), samples(), at_injection).first_of("breaker_open").t == T0 + 10
+    at_end = polls(every=1.0, ejected=("cpu-0", 16.0, True))
+    for snapshot in at_end:  # ejected from 16 s on, at the very end of the window
+        snapshot["replicas"][1]["ejected"] = snapshot["polled_at"] >= T0 + 16
+    assert signals_of(scenario(), samples(), at_end).first_of("ejected") is None
+    assert signals_of(scenario(), samples(), at_end, until=16.5).first_of("ejected").t == T0 + 16
+    failing_at_end = samples(outage=(16.0, 17.0))  # failures and a breach after the window are not its own
+    assert signals_of(scenario(), failing_at_end).seen == []
+    assert signals_of(scenario(), samples(outage=(15.98, 17.0))).first_of("errors").t == T0 + 15.98
+
+
+def test_degradation_already_on_within_one_slo_window_before_the_injection_is_no_reaction():
+    assert signals_of(scenario(), samples(degraded_from=9.0)).first_of("degraded") is None
+    assert signals_of(scenario(), samples(degraded_from=10.0)).first_of("degraded").t == T0 + 10
+    just_outside = samples(degraded_from=9.0)
+    just_outside.loc[
+        (just_outside["t_start"] >= T0 + 9) & (just_outside["t_start"] < T0 + 10), "degraded"
+    ] = 0
+    just_outside.loc[just_outside["t_start"] == T0 + 9, "degraded"] = 1  # one second (a window) before
+    assert signals_of(scenario(), just_outside).first_of("degraded") is None
+    just_outside.loc[just_outside["t_start"] == T0 + 9, "degraded"] = 0
+    just_outside.loc[just_outside["t_start"] == T0 + 8.98, "degraded"] = 1
+    assert signals_of(scenario(), just_outside).first_of("degraded").t == T0 + 10
+
+
+def test_a_rollback_expectations_probe_detects_and_mitigates_and_names_its_source():
+    probe = {"name": "weight", "every": "250ms", "command": ["true"]}
+    rollback = {"fault": "kill", "within": "5s", "probe": "weight", "reads": "== 0"}
+    spec = scenario(probes=[probe], rollback=rollback)
+    readings = [
+        {"probe": "weight", "t": T0 + t, "value": 0 if t >= 12.0 else 30} for t in np.arange(0, 20, 0.5)
+    ]
+    found = signals_of(spec, samples(), readings=readings)
+    [turn] = [s for s in found.seen if s.signal == "probe weight == 0"]
+    assert (turn.t, turn.detail, turn.detects, turn.mitigation) == (
+        T0 + 12,
+        "probe weight == 0",
+        True,
+        "rollback",
+    )
+    assert [(s.name, s.last_t, s.mitigates) for s in found.sources] == [("probe weight", T0 + 19.5, True)]
+    other = record(spec)
+    other.name = "other"  # the expectation names `kill`, not this fault
+    timed = with_relative_time(samples(), T0)
+    evidence = run_evidence(timed, window_slis(timed, 30, spec.slo, []), [], readings, T0)
+    assert fault_signals(spec, other, T0 + 16, evidence).sources == []
+
+
+def test_the_stacks_rollback_is_worded_with_its_reason_or_without():
+    for reason, words in [
+        ("error rate 30%", "canary rolled back (error rate 30%)"),
+        (None, "canary rolled back"),
+    ]:
+        snapshots = polls()
+        for snapshot in snapshots:
+            if snapshot["polled_at"] >= T0 + 12:
+                snapshot["canary"] = {"status": "rolled_back", "reason": reason}
+        [seen] = [s for s in signals_of(scenario(), samples(), snapshots).seen if s.signal == "rollback"]
+        assert (seen.detail, seen.detects, seen.mitigation) == (words, True, "rollback")

@@ -52,18 +52,19 @@ def results(spec, frame):
 
 def test_rows_are_right_on_the_same_side_of_a_half_and_unscorable_rows_are_no_evidence():
     frame = pd.DataFrame({
-        "prediction": ["[0.9,0.2,0.6]", "[0.4]", "0.7", '["yes"]', "[0.1,0.2]", "", "{", "[0.3,null]"],
-        "truth": ["[0.8,0.7,0.5]", "[0.1]", "[0.2]", "[1]", "[0.1]", "[1]", "[1]", "[0.1,0.9]"],
-    })  # fmt: skip
+        "prediction": ["[0.9,0.2,0.6]", "[0.4]", "0.7", '["yes"]', "[0.1,0.2]", "", "{", "[0.3,null]", "[0.5]"],
+        "truth": ["[0.8,0.7,0.5]", "[0.1]", "[0.2]", "[1]", "[0.1]", "[1]", "[1]", "[0.1,0.9]", "[0.5]"],
+    }, index=range(10, 19))  # fmt: skip
     scores = score_samples(frame)
-    assert scores["rows_scored"].tolist() == [3, 1, 1, 0, 0, 0, 0, 1]
-    assert scores["rows_correct"].tolist() == [2, 1, 0, 0, 0, 0, 0, 1]
-    assert scores["abs_error"].tolist() == pytest.approx([0.1 + 0.5 + 0.1, 0.3, 0.5, 0, 0, 0, 0, 0.2])
-    assert aggregate(scores, "accuracy") == pytest.approx(4 / 6)
-    assert aggregate(scores, "error_rate") == pytest.approx(2 / 6)
-    assert aggregate(scores, "mae") == pytest.approx(1.7 / 6)
+    assert scores.index.equals(frame.index)
+    assert scores["rows_scored"].tolist() == [3, 1, 1, 0, 0, 0, 0, 1, 1]
+    assert scores["rows_correct"].tolist() == [2, 1, 0, 0, 0, 0, 0, 1, 1]  # 0.5 is the positive class
+    assert scores["abs_error"].tolist() == pytest.approx([0.1 + 0.5 + 0.1, 0.3, 0.5, 0, 0, 0, 0, 0.2, 0])
+    assert aggregate(scores, "accuracy") == pytest.approx(5 / 7)
+    assert aggregate(scores, "error_rate") == pytest.approx(2 / 7)
+    assert aggregate(scores, "mae") == pytest.approx(1.7 / 7)
     assert aggregate(scores.iloc[3:7], "accuracy") is None
-    assert wrong_answers(frame).tolist() == [True, False, True, False, False, False, False, False]
+    assert wrong_answers(frame).tolist() == [True, False, True, False, False, False, False, False, False]
 
 
 def test_quality_thresholds_parse_with_their_units_and_scopes():
@@ -111,7 +112,10 @@ def test_quality_without_evidence_is_not_measured_and_says_why():
         missing = results(spec, frame.assign(**{column: ""}))["quality: accuracy > 90%"]
         assert missing.status == "not measured" and words in missing.explanation, missing.explanation
     misaligned = results(spec, frame.assign(prediction="[0.5]"))["quality: accuracy > 90%"]
-    assert "no answer's prediction lined up" in misaligned.explanation
+    assert misaligned.explanation == (
+        "not measured: no answer's prediction lined up with its request's rows (1,500 requests: a prediction "
+        "per row, as numbers)"
+    )
 
 
 def test_a_wrong_answer_is_bad_service_only_where_the_slo_says_so():
