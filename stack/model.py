@@ -140,28 +140,26 @@ def _scorable(row: Any) -> bool:
     return numbers_ok and all(row.get(f["name"]) in f["categories"] for f in CATEGORICAL_FEATURES)
 
 
-def _probability(relationship: Relationship, rows: list[dict[str, Any]]) -> np.ndarray:
-    logit = np.full(len(rows), relationship.bias)
+def _probability(relationship: Relationship, row: dict[str, Any]) -> float:
+    """One row's default probability, in plain Python: the load worker asks for a few rows per request,
+    where numpy's per-call overhead costs more than the arithmetic (bench/load_throughput.py --quality)."""
+    logit = relationship.bias + relationship.categories[row["employment"]]
     for feature in NUMERIC_FEATURES:
-        column = np.array([float(row[feature["name"]]) for row in rows])
-        logit += relationship.numeric[feature["name"]] * (column - feature["mean"]) / feature["std"]
-    logit += np.array([relationship.categories[row["employment"]] for row in rows], dtype=float)
-    return _sigmoid(logit)
+        name = feature["name"]
+        logit += relationship.numeric[name] * (float(row[name]) - feature["mean"]) / feature["std"]
+    return 1.0 / (1.0 + math.exp(-logit))
 
 
 def true_probability(rows: list[Any]) -> list[float | None]:
     """The ground truth per row: the default probability the training labels were drawn with. None for a
     row it cannot score (a feature missing or renamed, not a finite number, an unknown category), so the
     harness can tell "wrong answer" from "no truth to compare with"."""
-    truth: list[float | None] = [None] * len(rows)
-    scorable = [i for i, row in enumerate(rows) if _scorable(row)]
-    for i, p in zip(scorable, _probability(TRUE_RELATIONSHIP, [rows[i] for i in scorable]), strict=True):
-        truth[i] = float(p)
-    return truth
+    return [_probability(TRUE_RELATIONSHIP, row) if _scorable(row) else None for row in rows]
 
 
 def _labels(rng: np.random.Generator, rows: list[dict[str, Any]], relationship: Relationship) -> np.ndarray:
-    return (rng.random(len(rows)) < _probability(relationship, rows)).astype(float)
+    probabilities = np.array([_probability(relationship, row) for row in rows])
+    return (rng.random(len(rows)) < probabilities).astype(float)
 
 
 @dataclass(frozen=True)
