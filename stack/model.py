@@ -147,6 +147,8 @@ def _probability(relationship: Relationship, row: dict[str, Any]) -> float:
     for feature in NUMERIC_FEATURES:
         name = feature["name"]
         logit += relationship.numeric[name] * (float(row[name]) - feature["mean"]) / feature["std"]
+    if logit < 0:  # the form that cannot overflow for an extreme row (an income of 1e300)
+        return math.exp(logit) / (1.0 + math.exp(logit))
     return 1.0 / (1.0 + math.exp(-logit))
 
 

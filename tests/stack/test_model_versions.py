@@ -122,3 +122,11 @@ def test_silently_bad_versions_answer_like_v1(stack: StackLauncher) -> None:
     for version in SILENTLY_BAD:
         assert mean_latency[version] < 2 * mean_latency["v1"], mean_latency
     assert mean_latency["v2-bad"] > 2 * mean_latency["v1"], mean_latency
+
+
+def test_an_extreme_row_has_a_truth_instead_of_an_overflow() -> None:
+    """The per-row sigmoid is written so that it cannot overflow: a row the load drifted to absurd values
+    is scored (the true function is near 0 or 1 there), never a crash in the load worker."""
+    row = ROWS[0]
+    rich, poor = {**row, "income_k": 1e300}, {**row, "income_k": -1e300}
+    assert true_probability([rich, poor]) == [0.0, 1.0]
