@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from faults.kind import FaultOrder
 from harness.backend_offers import backend_offer
 from harness.durations import format_duration
-from harness.scenario.checks import matching_replicas
+from harness.scenario.checks import matching_replicas, named_only_nodes
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.overlaps import check_overlaps
 from harness.verify.results import FaultRecord
@@ -82,16 +82,25 @@ def resolve_plan(scenario: Scenario, seed: int | None = None) -> Plan:
     """Draw each selector's targets; ValueError where faults would interfere on a drawn node."""
     seed = scenario.seed if seed is None else seed
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
+    named_only = named_only_nodes(scenario.stack)
+
+    def targets(fault: FaultSpec) -> tuple[str, ...]:
+        return tuple(_pick_targets(fault.target, replicas, named_only, f"{seed}:{fault.name}"))
+
     faults = tuple(
-        PlannedFault(f, tuple(_pick_targets(f.target, replicas, f"{seed}:{f.name}")) if f.target else ())
-        for f in sorted(scenario.faults, key=lambda f: f.at)
+        PlannedFault(f, targets(f) if f.target else ()) for f in sorted(scenario.faults, key=lambda f: f.at)
     )
     check_overlaps(faults, scenario)
     return Plan(scenario, seed, faults)
 
 
-def _pick_targets(target: TargetSpec, replicas: dict[str, dict[str, str]], rng_seed: str) -> list[str]:
-    candidates = matching_replicas(target, replicas)
+def _pick_targets(
+    target: TargetSpec,
+    replicas: dict[str, dict[str, str]],
+    named_only: dict[str, dict[str, str]],
+    rng_seed: str,
+) -> list[str]:
+    candidates = matching_replicas(target, replicas, named_only)
     if target.node is not None:
         return candidates
     wanted = math.ceil(len(candidates) * target.percent / 100) if target.percent else (target.count or 1)

@@ -215,6 +215,7 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         rows_per_request=load.rows,
         features=load.profile.features or FEATURE_SCHEMA,
         replay=str(load.profile.replay) if load.profile.replay else None,
+        replay_label=load.profile.label,
         drifts=drifts,
         log_features=bool(drifts) or scenario.asks_quality,  # the inputs of the ground truth
         seed=plan.seed,

@@ -6,6 +6,14 @@ rate delta and median-latency ratio, once both sides have `min_requests`, then t
 prediction scores — and rolls back on its own, restoring the versions the canary replicas served before
 the deploy.
 
+A blue-green switch uses the same canary replicas as the idle colour, green (the stable pool is blue): it
+loads the candidate there, waits until every green replica answers ready with it, then sends all traffic
+to green at once (weight 1.0), so no request reaches a half-loaded colour. With all traffic on green there
+is no stable side to compare with on the same traffic, so green is held to blue's own answers from the
+analysis window before the switch: errors, median latency and scores, with the canary's thresholds. With
+too few blue answers before the switch only green's error rate is judged, against none. Rolling back is
+switching back: the weight drops to 0 and blue, which was never touched, takes all traffic again.
+
 Score divergence needs no labels: canary and stable see the same traffic mix, so a candidate whose scores
 are distributed differently answers differently. PSI against v1 on stable over baseline rows, 200 canary
 and 800 stable scores a window (3000 windows each; median, and share of windows above 0.3): v2 0.06, 0%;
@@ -19,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
 import statistics
 import time
@@ -36,6 +45,10 @@ from stack.model import finite_number
 from stack.replicas import AttemptResult, ReplicaState
 
 CanaryStatus = Literal["none", "active", "rolled_back", "promoted"]
+RolloutMode = Literal["canary", "blue-green"]
+_READY_POLL_S = 0.05
+Names = tuple[str, str]
+"""What the analysis calls the candidate and what it is compared with, in its reasons."""
 
 
 class CanaryError(Exception):
@@ -62,9 +75,12 @@ class _Sample:
 
 
 def _summary(samples: list[_Sample]) -> tuple[float, float]:
+    """Error rate and median latency of the answers; none at all: no errors, and no latency to compare."""
+    if not samples:
+        return 0.0, math.inf
     errors = sum(s.failed for s in samples) / len(samples)
     ok = [s.latency_s for s in samples if not s.failed]
-    return errors, statistics.median(ok) if ok else float("inf")
+    return errors, statistics.median(ok) if ok else math.inf
 
 
 def prediction_scores(body: bytes) -> list[float]:
@@ -109,23 +125,34 @@ class CanaryController:
         self.version: str | None = None
         self.weight = 0.0
         self.status: CanaryStatus = "none"
+        self.mode: RolloutMode | None = None
         self.deployed_at: float | None = None
         self.rolled_back_at: float | None = None
         self.reason: str | None = None
         self._previous: dict[str, str] = {}
         self._samples: deque[_Sample] = deque()
+        self._baseline: list[_Sample] = []
+        """Blue's answers over the window before a blue-green switch, which green is judged against."""
         self.score_psi: float | None = None
 
     def route_to_canary(self) -> bool:
         return self.status == "active" and random.random() < self.weight
 
     def record(self, result: AttemptResult) -> None:
-        if self.status == "active":
-            is_canary = result.replica.group == "canary"
-            analysed = self._config.enabled and self._config.score_divergence and result.status == 200
-            scores = prediction_scores(result.body) if analysed else []
-            sample = _Sample(time.monotonic(), is_canary, result.failed, result.latency_s, scores)
-            self._samples.append(sample)
+        """Every attempt while the analysis is on, with no rollout active too: a blue-green switch needs
+        blue's answers from the window before it."""
+        if not self._config.enabled:
+            return
+        now = time.monotonic()
+        self._forget_before(now - self._config.window_ms / 1000)
+        scored = self._config.score_divergence and result.status == 200
+        scores = prediction_scores(result.body) if scored else []
+        is_canary = result.replica.group == "canary"
+        self._samples.append(_Sample(now, is_canary, result.failed, result.latency_s, scores))
+
+    def _forget_before(self, horizon: float) -> None:
+        while self._samples and self._samples[0].at < horizon:
+            self._samples.popleft()
 
     async def _set_version(self, replica: ReplicaState, version: str) -> str:
         """Load `version` on a replica and return the version it served before."""
@@ -143,16 +170,60 @@ class CanaryController:
         replica.version = version
         return str(response.json()["previous"])
 
-    async def deploy(self, version: str, weight: float) -> None:
+    async def _load(self, version: str) -> dict[str, str]:
+        """Load `version` on the canary replicas; the versions they served before, by replica."""
         if not self._canary:
             raise CanaryError("no canary_replicas are configured", status=409)
-        previous = {r.name: await self._set_version(r, version) for r in self._canary}
+        if self.status == "active" and self.mode == "blue-green":
+            raise CanaryError("a blue-green switch is active: promote it or switch back first", status=409)
+        return {r.name: await self._set_version(r, version) for r in self._canary}
+
+    def _start(self, mode: RolloutMode, version: str, weight: float, previous: dict[str, str]) -> None:
         if self.status != "active":
             self._previous = previous
-        self.version, self.weight, self.status = version, weight, "active"
+        self.mode, self.version, self.weight, self.status = mode, version, weight, "active"
         self.deployed_at, self.rolled_back_at, self.reason = time.time(), None, None
         self._samples.clear()
         self.score_psi = None
+
+    async def deploy(self, version: str, weight: float) -> None:
+        self._start("canary", version, weight, await self._load(version))
+
+    async def switch(self, version: str) -> None:
+        """Blue-green: all traffic to green once every green replica is ready with `version`. A green that
+        does not get ready in time is restored and the switch refused (503); blue kept all traffic."""
+        if self.status == "active":
+            raise CanaryError(f"a {self.mode} is active: promote it or roll it back first", status=409)
+        previous = await self._load(version)
+        try:
+            await self._wait_until_ready(version)
+        except CanaryError:
+            for replica in self._canary:
+                await self._set_version(replica, previous[replica.name])
+            raise
+        self._forget_before(time.monotonic() - self._config.window_ms / 1000)
+        self._baseline = [s for s in self._samples if not s.canary]
+        self._start("blue-green", version, 1.0, previous)
+
+    async def _wait_until_ready(self, version: str) -> None:
+        deadline = time.monotonic() + self._config.green_ready_timeout_ms / 1000
+        waiting = list(self._canary)
+        while waiting:
+            waiting = [r for r in waiting if not await self._ready(r, version)]
+            if waiting and time.monotonic() >= deadline:
+                names = ", ".join(r.name for r in waiting)
+                timeout = self._config.green_ready_timeout_ms
+                raise CanaryError(f"green not ready with {version} within {timeout:.0f} ms: {names}", 503)
+            if waiting:
+                await asyncio.sleep(_READY_POLL_S)
+
+    async def _ready(self, replica: ReplicaState, version: str) -> bool:
+        """The replica answers ready, and with `version` loaded."""
+        try:
+            response = await self._client.get(f"{replica.config.url}/readyz", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and response.headers.get("x-model-version") == version
 
     async def promote(self) -> None:
         if self.status != "active" or self.version is None:
@@ -171,44 +242,67 @@ class CanaryController:
             await self._set_version(replica, self._previous.get(replica.name, "v1"))
 
     def verdict(self) -> str | None:
-        """Reason to roll back, or None while the canary looks as good as stable (or data is too thin)."""
-        horizon = time.monotonic() - self._config.window_ms / 1000
-        while self._samples and self._samples[0].at < horizon:
-            self._samples.popleft()
-        canary = [s for s in self._samples if s.canary]
-        stable = [s for s in self._samples if not s.canary]
-        if min(len(canary), len(stable)) < self._config.min_requests:
+        """Reason to roll back, or None while the candidate looks as good as what it is compared with (or
+        data is too thin): a canary with stable over the same window, green with blue before the switch."""
+        self._forget_before(time.monotonic() - self._config.window_ms / 1000)
+        candidate = [s for s in self._samples if s.canary]
+        if self.mode == "blue-green":
+            return self._compare(candidate, self._baseline, ("green", "blue before the switch"))
+        reference = [s for s in self._samples if not s.canary]
+        if len(reference) < self._config.min_requests:
             return None
-        (canary_errors, canary_p50), (stable_errors, stable_p50) = _summary(canary), _summary(stable)
-        if canary_errors - stable_errors > self._config.max_error_rate_delta:
-            return f"error rate {canary_errors:.1%} vs stable {stable_errors:.1%} over {len(canary)} requests"
-        if canary_p50 > self._config.max_latency_ratio * stable_p50:
-            return f"median latency {canary_p50 * 1000:.1f} ms vs stable {stable_p50 * 1000:.1f} ms"
-        return self._score_verdict(canary, stable) if self._config.score_divergence else None
+        return self._compare(candidate, reference, ("canary", "stable"))
 
-    def _score_verdict(self, canary: list[_Sample], stable: list[_Sample]) -> str | None:
-        canary_scores = [score for sample in canary for score in sample.scores]
-        stable_scores = [score for sample in stable for score in sample.scores]
-        if min(len(canary_scores), len(stable_scores)) < self._config.min_scores:
+    def _compare(self, candidate: list[_Sample], reference: list[_Sample], names: Names) -> str | None:
+        """`reference` too thin to judge by (a switch with little traffic before it) leaves the candidate's
+        error rate judged against none, and nothing else."""
+        if len(candidate) < self._config.min_requests:
             return None
-        self.score_psi = score_psi(canary_scores, stable_scores)
+        if len(reference) < self._config.min_requests:
+            reference = []
+        other = names[1]
+        (errors, p50), (other_errors, other_p50) = _summary(candidate), _summary(reference)
+        if errors - other_errors > self._config.max_error_rate_delta:
+            return f"error rate {errors:.1%} vs {other} {other_errors:.1%} over {len(candidate)} requests"
+        if p50 > self._config.max_latency_ratio * other_p50:
+            return f"median latency {p50 * 1000:.1f} ms vs {other} {other_p50 * 1000:.1f} ms"
+        if not self._config.score_divergence:
+            return None
+        return self._score_verdict(candidate, reference, names)
+
+    def _score_verdict(self, candidate: list[_Sample], reference: list[_Sample], names: Names) -> str | None:
+        candidate_scores = [score for sample in candidate for score in sample.scores]
+        reference_scores = [score for sample in reference for score in sample.scores]
+        if min(len(candidate_scores), len(reference_scores)) < self._config.min_scores:
+            return None
+        self.score_psi = score_psi(candidate_scores, reference_scores)
         if self.score_psi <= self._config.max_score_psi:
             return None
-        answers = sum(bool(sample.scores) for sample in canary)
-        divergence = f"PSI {self.score_psi:.2f} over {answers} canary answers"
-        return f"prediction scores diverge from stable: {divergence}"
+        answers = sum(bool(sample.scores) for sample in candidate)
+        divergence = f"PSI {self.score_psi:.2f} over {answers} {names[0]} answers"
+        return f"prediction scores diverge from {names[1]}: {divergence}"
+
+    @property
+    def _analysed(self) -> bool:
+        """An active rollout the analysis may roll back: blue-green switches only with `blue_green` on."""
+        config = self._config
+        return config.enabled and self.status == "active" and (self.mode == "canary" or config.blue_green)
 
     async def run_analysis(self) -> None:
         while True:
             await asyncio.sleep(self._config.interval_ms / 1000)
-            if self._config.enabled and self.status == "active" and (reason := self.verdict()):
+            if self._analysed and (reason := self.verdict()):
                 # The rollback is recorded before the replicas are restored; a replica that cannot be
                 # restored right now gets no traffic anyway, since the canary weight is already 0.
                 with contextlib.suppress(CanaryError):
                     await self.rollback(f"automated analysis: {reason}")
 
     def describe(self) -> dict[str, Any]:
+        """The rollout's state; a blue-green one also says which colour takes the traffic and when it was
+        switched to green and back (the same instants as `deployed_at` and `rolled_back_at`)."""
+        blue_green = self.mode == "blue-green"
         return {
+            "mode": self.mode,
             "version": self.version,
             "weight": self.weight,
             "status": self.status,
@@ -216,4 +310,7 @@ class CanaryController:
             "rolled_back_at": self.rolled_back_at,
             "reason": self.reason,
             "score_psi": self.score_psi,
+            "colour": ("green" if self.status == "active" else "blue") if blue_green else None,
+            "switched_at": self.deployed_at if blue_green else None,
+            "switched_back_at": self.rolled_back_at if blue_green else None,
         }

@@ -85,7 +85,10 @@ class CanaryAnalysisConfig(_Section):
     `min_scores`, which catches a candidate that answers fast and wrong without waiting for labels.
     The PSI needs far more data than an error rate: with 200 scores a side, sampling noise alone puts
     v2 vs v1 above 0.3 in 0.07% of windows, and v2-miscalibrated, the subtlest version it is meant to
-    catch, in 99% (stack/canary.py has the figures)."""
+    catch, in 99% (stack/canary.py has the figures).
+    A blue-green switch (`POST /admin/blue-green`) waits up to `green_ready_timeout_ms` for green to be
+    ready; with `blue_green` on, green is then judged by the same thresholds against blue's answers from
+    the window before the switch, and switched back to blue when it fails."""
 
     enabled: bool = True
     window_ms: float = Field(10_000.0, gt=0)
@@ -96,6 +99,8 @@ class CanaryAnalysisConfig(_Section):
     score_divergence: bool = True
     min_scores: int = Field(200, ge=1)
     max_score_psi: float = Field(0.3, ge=0)
+    blue_green: bool = True
+    green_ready_timeout_ms: float = Field(10_000.0, gt=0)
 
 
 class DegradationConfig(_Section):
@@ -117,6 +122,17 @@ class DriftConfig(_Section):
     fallback_on_drift: bool = False
 
 
+class ShadowConfig(_Section):
+    """Shadow deployments (`POST /admin/shadow`): each mirrored request waits at most `timeout_ms` for the
+    shadow, and at most `max_in_flight` mirrors run at once; beyond that a request is not mirrored (counted
+    as dropped), so a slow shadow cannot pile up tasks. `blocking: true` is a deliberate misconfiguration for
+    drills: the gateway waits for the shadow before answering, the classic leak into the user path."""
+
+    timeout_ms: float = Field(1000.0, gt=0)
+    max_in_flight: int = Field(64, ge=1)
+    blocking: bool = False
+
+
 class Mechanisms(_Section):
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
     retries: RetriesConfig = Field(default_factory=RetriesConfig)
@@ -128,6 +144,7 @@ class Mechanisms(_Section):
     canary_analysis: CanaryAnalysisConfig = Field(default_factory=CanaryAnalysisConfig)
     degradation: DegradationConfig = Field(default_factory=DegradationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    shadow: ShadowConfig = Field(default_factory=ShadowConfig)
 
 
 SWITCHABLE_MECHANISMS: tuple[str, ...] = tuple(

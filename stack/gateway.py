@@ -37,6 +37,7 @@ from stack.proxy import Proxy, ProxyOutcome
 from stack.replicas import ReplicaState
 from stack.retry_budget import RetryBudget
 from stack.routing import Router
+from stack.shadow import ShadowController
 from stack.upstream_client import UpstreamPool
 from stack.validation import RequestRejected, parse_json, validate_payload
 
@@ -84,6 +85,7 @@ class Gateway:
             self.counters.count_rollback,
         )
         self.drift = DriftMonitor(mechanisms.drift)
+        self.shadow = ShadowController(mechanisms.shadow, self.canary_replicas, self.upstream, self.canary)
         self.proxy = Proxy(
             mechanisms,
             self.upstream,
@@ -113,6 +115,7 @@ class Gateway:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.shadow.cancel_in_flight()
             await self.client.aclose()
             self.upstream.close()
 
@@ -139,6 +142,8 @@ class Gateway:
         outcome = await self.proxy.forward(body, self.canary.route_to_canary())
         last = outcome.last
         if last is not None and last.status is not None and (outcome.succeeded or last.status < 500):
+            if last.status == 200:
+                await self.shadow.mirror(body, last.body)
             return self._upstream_response(
                 last.status, last.body, last.headers, last.replica, outcome.attempts
             )
@@ -199,6 +204,7 @@ class Gateway:
             "replicas": [r.describe() for r in self.stable_replicas + self.canary_replicas],
             "canary": self.canary.describe(),
             "drift": self.drift.describe(),
+            "shadow": self.shadow.describe(),
             "mechanisms": self.config.mechanisms.model_dump(),
             "counters": self.counters.as_dict(),
         }
@@ -217,7 +223,12 @@ class Gateway:
             raise RequestRejected(400, "admin body must be a JSON object")
         return payload
 
-    async def _admin(self, request: Request, action: Callable[[dict[str, Any]], Awaitable[None]]) -> Response:
+    async def _admin(
+        self,
+        request: Request,
+        action: Callable[[dict[str, Any]], Awaitable[None]],
+        describe: Callable[[], dict[str, Any]] | None = None,
+    ) -> Response:
         denied = check_admin_token(request, self.config.admin_token)
         if denied:
             return denied
@@ -227,14 +238,22 @@ class Gateway:
             return error_response(rejected.status, rejected.message)
         except CanaryError as failed:
             return error_response(failed.status, str(failed))
-        return JSONResponse(self.canary.describe())
+        return JSONResponse((describe or self.canary.describe)())
 
     async def _deploy(self, payload: dict[str, Any]) -> None:
         version, weight = payload.get("version"), payload.get("weight", 0.1)
         valid_weight = isinstance(weight, int | float) and not isinstance(weight, bool) and 0 <= weight <= 1
         if not isinstance(version, str) or not valid_weight:
             raise RequestRejected(400, 'body must be {"version": str, "weight": 0..1}')
+        self._no_shadow()
         await self.canary.deploy(version, float(weight))
+
+    async def _switch(self, payload: dict[str, Any]) -> None:
+        version = payload.get("version")
+        if not isinstance(version, str):
+            raise RequestRejected(400, 'body must be {"version": str}')
+        self._no_shadow()
+        await self.canary.switch(version)
 
     async def _promote(self, payload: dict[str, Any]) -> None:
         await self.canary.promote()
@@ -242,8 +261,32 @@ class Gateway:
     async def _rollback(self, payload: dict[str, Any]) -> None:
         await self.canary.rollback(str(payload.get("reason", "manual rollback")))
 
+    def _no_shadow(self) -> None:
+        """A shadow holds the canary replicas until stopped: no canary or blue-green rollout beside it."""
+        if self.shadow.active:
+            raise CanaryError(f"shadow {self.shadow.version} holds the canary replicas", status=409)
+
+    async def _deploy_shadow(self, payload: dict[str, Any]) -> None:
+        version, share = payload.get("version"), payload.get("share", 0.1)
+        valid_share = isinstance(share, int | float) and not isinstance(share, bool) and 0 < share <= 1
+        if not isinstance(version, str) or not valid_share:
+            raise RequestRejected(400, 'body must be {"version": str, "share": (0, 1]}')
+        await self.shadow.deploy(version, float(share))
+
+    async def _stop_shadow(self, payload: dict[str, Any]) -> None:
+        await self.shadow.stop()
+
+    async def deploy_shadow(self, request: Request) -> Response:
+        return await self._admin(request, self._deploy_shadow, self.shadow.describe)
+
+    async def stop_shadow(self, request: Request) -> Response:
+        return await self._admin(request, self._stop_shadow, self.shadow.describe)
+
     async def deploy_canary(self, request: Request) -> Response:
         return await self._admin(request, self._deploy)
+
+    async def switch_blue_green(self, request: Request) -> Response:
+        return await self._admin(request, self._switch)
 
     async def promote_canary(self, request: Request) -> Response:
         return await self._admin(request, self._promote)
@@ -264,6 +307,9 @@ def create_app(config: GatewayConfig) -> Starlette:
             Route("/admin/canary", gateway.deploy_canary, methods=["POST"]),
             Route("/admin/canary/promote", gateway.promote_canary, methods=["POST"]),
             Route("/admin/canary/rollback", gateway.rollback_canary, methods=["POST"]),
+            Route("/admin/blue-green", gateway.switch_blue_green, methods=["POST"]),
+            Route("/admin/shadow", gateway.deploy_shadow, methods=["POST"]),
+            Route("/admin/shadow/stop", gateway.stop_shadow, methods=["POST"]),
         ],
         lifespan=gateway.lifespan,
     )

@@ -47,14 +47,19 @@ class NodeSpec:
         ]  # fmt: skip
 
 
-def reference_nodes(stack: StackSpec) -> list[NodeSpec]:
-    nodes = [NodeSpec(r.name, r.all_labels(), stack.version) for r in stack.replicas]
+def canary_nodes(stack: StackSpec) -> list[NodeSpec]:
+    """The canary slots (`canary-0`, ...), in the primary region."""
     primary = stack.gateway.primary_region or stack.replicas[0].region
+    nodes = []
     for index in range(stack.canary_replicas):
         name = f"canary-{index}"
         labels = {"accelerator": "gpu", "region": primary, "name": name, "role": "canary"}
         nodes.append(NodeSpec(name, labels, stack.version, canary=True))
     return nodes
+
+
+def reference_nodes(stack: StackSpec) -> list[NodeSpec]:
+    return [NodeSpec(r.name, r.all_labels(), stack.version) for r in stack.replicas] + canary_nodes(stack)
 
 
 def gateway_config(stack: StackSpec, nodes: list[NodeSpec]) -> dict[str, Any]:

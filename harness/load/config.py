@@ -52,6 +52,9 @@ class LoadConfig(BaseModel):
     replay: str | None = None
     """CSV or Parquet file whose rows are replayed round-robin instead of drawing from `features`;
     `features` still names the columns sent and is the baseline drift is measured against."""
+    replay_label: str | None = None
+    """The replay file's column holding each row's ground truth: with `truth`, recorded instead of the
+    reference data's true function."""
     locustfile: str | None = None
     """The scenario's own Locust user classes, sending instead of chaosdrill's users (closed model)."""
 

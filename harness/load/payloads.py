@@ -115,6 +115,9 @@ class Payload:
     body: bytes
     rows: list[tuple[Any, ...]]
     """Per row, the values in schema order; None where the row sent no value (null, renamed, dropped)."""
+    labels: list[float | None] | None = None
+    """Per row, its ground truth from the replayed file's label column (load.profile.label); None where
+    drift changed the request's rows (the label was for the row as recorded). None: no label column."""
 
 
 class PayloadGenerator:
@@ -135,7 +138,9 @@ class PayloadGenerator:
         drifts: Sequence[DriftWindow] = (),
         replay: Sequence[tuple[Any, ...]] | None = None,
         encoder: BodyEncoder = reference_body,
+        replay_labels: Sequence[float | None] | None = None,
     ) -> None:
+        """`replay_labels`: one per replayed row, in file order."""
         check_schema(features)
         if replay is not None and not replay:
             raise FeatureSchemaError("the replayed request profile has no rows")
@@ -145,10 +150,12 @@ class PayloadGenerator:
         self.chunk_requests = chunk_requests
         self._rng = np.random.default_rng(seed)
         self._replay = replay
+        self._replay_labels = replay_labels
         self._replay_next = 0
         self._drifter = RowDrifter(self.features, drifts, seed) if drifts else None
         self._encode = encoder
         self._rows: list[tuple[Any, ...]] = []
+        self._labels: list[float | None] = []
         self._draws: list[list[float]] = []
         self._next = 0
 
@@ -160,10 +167,12 @@ class PayloadGenerator:
             start, stop = 0, self.rows_per_request
         self._next = stop
         rows = self._rows[start:stop]
+        labels = self._labels[start:stop] if self._replay_labels is not None else None
         instances = [dict(zip(self.names, row, strict=True)) for row in rows]
         if self._drifter is not None and self._drifter.apply(instances, self._draws[start:stop], t):
             rows = [tuple(instance.get(name) for name in self.names) for instance in instances]
-        return Payload(self._encode(instances), rows)
+            labels = None if labels is None else [None] * len(labels)
+        return Payload(self._encode(instances), rows, labels)
 
     def next_body(self) -> bytes:
         """The JSON body for the next request, sent now."""
@@ -174,7 +183,10 @@ class PayloadGenerator:
         if self._replay is None:
             self._rows = list(zip(*sample_columns(self.features, self._rng, count).values(), strict=True))
         else:
-            self._rows = [self._replay[(self._replay_next + i) % len(self._replay)] for i in range(count)]
+            picked = [(self._replay_next + i) % len(self._replay) for i in range(count)]
+            self._rows = [self._replay[i] for i in picked]
+            if self._replay_labels is not None:
+                self._labels = [self._replay_labels[i] for i in picked]
             self._replay_next = (self._replay_next + count) % len(self._replay)
         self._draws = self._drifter.draws(count) if self._drifter is not None else []
         self._next = 0

@@ -2,7 +2,8 @@
 
 The file is read and checked once at worker start-up, so a wrong path or a broken file stops the drill
 before any load is sent. Its columns are matched to the feature schema by name: every schema feature must
-be there, other columns (ids, labels, timestamps) are not sent. Empty cells are sent as JSON null.
+be there, other columns (ids, labels, timestamps) are not sent. Empty cells are sent as JSON null. A label
+column (`load.profile.label`) is read as each row's ground truth, for drills that judge the answers' quality.
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def _categorical(column: pd.Series) -> list[Any]:
     return [None if pd.isna(value) else str(value) for value in column.tolist()]
 
 
-def load_replay(path: str, features: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-    """The file's rows as tuples in schema order; raises HarnessError naming the file and what is wrong."""
+def load_replay(
+    path: str, features: Sequence[Mapping[str, Any]], label: str | None = None
+) -> tuple[list[tuple[Any, ...]], list[float | None] | None]:
+    """The file's rows as tuples in schema order, and with `label` each row's ground truth (a number;
+    None for an empty cell); raises HarnessError naming the file and what is wrong."""
     source = Path(path)
     if not source.is_file():
         raise HarnessError(f"replay file {source} does not exist")
@@ -59,6 +63,8 @@ def load_replay(path: str, features: Sequence[Mapping[str, Any]]) -> list[tuple[
     except (OSError, ValueError) as exc:  # pandas' parser and decoding errors are ValueErrors
         raise HarnessError(f"cannot read replay file {source}: {exc}") from None
     names = [feature["name"] for feature in features]
+    if label is not None and label not in table.columns:
+        raise HarnessError(f"replay file {source} lacks the label column {label!r}")
     absent = [name for name in names if name not in table.columns]
     if absent:
         raise HarnessError(f"replay file {source} lacks feature columns: {', '.join(absent)}")
@@ -70,4 +76,5 @@ def load_replay(path: str, features: Sequence[Mapping[str, Any]]) -> list[tuple[
         else _categorical(table[feature["name"]])
         for feature in features
     ]
-    return list(zip(*columns, strict=True))
+    labels = None if label is None else _numeric(source, label, table[label])
+    return list(zip(*columns, strict=True)), labels

@@ -24,7 +24,7 @@ from harness.load.features_log import FeatureLog
 from harness.load.observation import AnswerReader
 from harness.load.payloads import PayloadGenerator
 from harness.load.samples import Sample, SampleWriter
-from harness.load.truth import ReferenceTruth
+from harness.load.truth import ReferenceTruth, format_truth
 
 
 def classify_exception(error: BaseException | None) -> str:
@@ -107,7 +107,7 @@ class RequestRecorder:
         self._payloads = payloads
         self._answers = answers
         self._features_log = features_log
-        self._truth = ReferenceTruth(payloads.names) if config.truth else None
+        self._truth = ReferenceTruth(payloads.names) if config.truth and not config.replay_label else None
         self.sent = 0
         self.late = 0
         self.in_flight = 0
@@ -142,6 +142,8 @@ class RequestRecorder:
         error = getattr(response, "error", None)
         timing = (origin, t_start, (t_done - origin) * 1000.0)
         truth = self._truth(payload.rows) if self._truth is not None else ""
+        if payload.labels is not None:
+            truth = format_truth(payload.labels)
         self._answers.record(timing, status, error_class(status, error), response, error, late, truth)
 
 

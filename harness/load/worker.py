@@ -60,7 +60,8 @@ def _payloads(config: LoadConfig, late_s: float) -> PayloadGenerator:
     Drift windows are planned relative to `start_at`; a worker that starts `late_s` late shifts them
     with the load, as the harness shifts its other faults, so drift and load stay lined up."""
     check_schema(config.features)
-    replay = load_replay(config.replay, config.features) if config.replay is not None else None
+    label = config.replay_label if config.truth else None
+    replay, labels = load_replay(config.replay, config.features, label) if config.replay else (None, None)
     drifts = [
         drift.model_copy(update={
             "start_at": drift.start_at + late_s,
@@ -73,8 +74,9 @@ def _payloads(config: LoadConfig, late_s: float) -> PayloadGenerator:
     except ValueError as exc:
         raise HarnessError(f"load.request: {exc}") from None
     return PayloadGenerator(
-        config.features, config.seed, config.rows_per_request, drifts=drifts, replay=replay, encoder=encoder
-    )
+        config.features, config.seed, config.rows_per_request, drifts=drifts, replay=replay, encoder=encoder,
+        replay_labels=labels,
+    )  # fmt: skip
 
 
 def _users(

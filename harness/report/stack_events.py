@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from faults.kinds import FAULT_KINDS, category_of
+from faults.kinds import FAULT_KINDS
 from faults.kinds.deploy import Deploy
 from harness.report.formatting import is_missing
 from harness.verify.results import FaultRecord
@@ -102,7 +102,9 @@ def canary_changes(
     by_name = {f.name: f for f in faults}
     changes = []
     for event in _timed(events):
-        if event.get("event") == "fault_applied" and category_of(event.get("kind")) == "deploy":
+        # A shadow deploy is a deploy too, but the canary answers no user while it runs: not a canary change.
+        canary_deploy = isinstance(FAULT_KINDS.get(str(event.get("kind"))), Deploy)
+        if event.get("event") == "fault_applied" and canary_deploy:
             changes.append(_deploy(event, by_name, origin))
         elif event.get("event") in _CANARY_EVENTS:
             changes.append(_stack_decision(event, origin))

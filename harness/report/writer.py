@@ -25,6 +25,7 @@ from harness.report.quality_section import (
     quality_shown,
     write_quality_plot,
 )
+from harness.report.shadow_section import shadow_section
 from harness.report.stack_events import breaker_changes, canary_changes
 from harness.report.timeline import fault_spans, run_horizon_s, time_origin
 from harness.report.versions_section import versions_section, versions_shown
@@ -41,8 +42,8 @@ def _mechanism_sections(
     snapshots: list[dict[str, Any]] | None,
     drift_truth: pd.DataFrame | None,
 ) -> tuple[list[Section], list[Path]]:
-    """The model-version, answer-quality and data-drift sections with their plots, each only where it has
-    content."""
+    """The model-version, answer-quality, shadow and data-drift sections with their plots, each only where
+    it has content."""
     sections, plots = [], []
     if versions_shown(inputs.samples, inputs.canary):
         path = write_plots(run_dir / "plots", inputs, ["versions"])["versions"]
@@ -55,6 +56,9 @@ def _mechanism_sections(
                                   inputs.horizon_s, summary.scenario)  # fmt: skip
         sections.append(quality_section(inputs.samples, Image.in_run(run_dir, QUALITY_PLOT_TITLE, path)))
         plots.append(path)
+    shadow = shadow_section(snapshots, time_origin(inputs.summary))
+    if shadow is not None:
+        sections.append(shadow)
     drift = compare_drift(inputs.spans, snapshots, drift_truth, time_origin(inputs.summary))
     if drift is not None:
         drift_image = None

@@ -10,12 +10,14 @@ from dataclasses import replace
 from typing import Any
 
 from faults.kind import CheckContext
+from faults.kinds.deploy import Deploy
 from harness.backend_offers import BackendOffer, backend_offer, refusal, unlinked_refusal
+from harness.backends.reference_stack import canary_nodes
 from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.load.truth import has_reference_truth
 from harness.scenario.halts import check_halt_probes
-from harness.scenario.model import FaultSpec, Scenario, TargetSpec
+from harness.scenario.model import FaultSpec, Scenario, StackSpec, TargetSpec
 from harness.scenario.probe_checks import check_mechanism_evidence, check_probes
 from harness.scenario.regression import check_gate_faults
 from harness.thresholds import Scope
@@ -27,15 +29,17 @@ def check_semantics(scenario: Scenario) -> None:
     _check_fault_names(scenario)
     backend = backend_offer(scenario.stack)
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
+    named_only = named_only_nodes(scenario.stack)
+    nodes = {**replicas, **named_only}
     for index, fault in enumerate(scenario.faults):
         where = f"faults[{index}] ({fault.name})"
         _check_window(fault, scenario.load.duration, where)
         if fault.target is not None:
             try:
-                candidates = matching_replicas(fault.target, replicas)
+                candidates = matching_replicas(fault.target, replicas, named_only)
             except ValueError as exc:
                 raise ValueError(f"{where}.target: {exc}") from None
-            not_gpu = [n for n in candidates if replicas[n]["accelerator"] != "gpu"]
+            not_gpu = [n for n in candidates if nodes[n]["accelerator"] != "gpu"]
             if fault.fault_kind.gpu_only and not_gpu:
                 raise ValueError(
                     f"{where}.target: {fault.kind} hits GPU nodes only; {', '.join(not_gpu)} is not one"
@@ -60,10 +64,20 @@ def check_semantics(scenario: Scenario) -> None:
         raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the docker backend's network")
 
 
-def matching_replicas(target: TargetSpec, replicas: dict[str, dict[str, str]]) -> list[str]:
-    """Names of replicas the selector can pick from, sorted; ValueError if it can never be satisfied."""
+def named_only_nodes(stack: StackSpec) -> dict[str, dict[str, str]]:
+    """The reference stack's canary slots, by name, with their labels: a fault may name one (`target:
+    canary-0`, to slow a shadow or a canary), but a label selector never draws one, so the nodes a seed
+    picks stay the same with or without canary slots."""
+    return {} if stack.user_stack is not None else {n.name: n.labels for n in canary_nodes(stack)}
+
+
+def matching_replicas(
+    target: TargetSpec, replicas: dict[str, dict[str, str]], named_only: dict[str, dict[str, str]]
+) -> list[str]:
+    """Names of replicas the selector can pick from, sorted; ValueError if it can never be satisfied.
+    `named_only`: nodes that only a selector by name picks."""
     if target.node is not None:
-        if target.node not in replicas:
+        if target.node not in replicas and target.node not in named_only:
             raise ValueError(f"unknown node {target.node!r} (replicas: {', '.join(sorted(replicas))})")
         return [target.node]
     labels = target.labels or {}
@@ -88,7 +102,7 @@ def _check_request_profile(scenario: Scenario) -> None:
         from harness.load.replay import load_replay  # pandas: imported only for a replayed profile
 
         try:
-            load_replay(str(replay), features)
+            load_replay(str(replay), features, scenario.load.profile.label)
         except HarnessError as exc:
             raise ValueError(f"load.profile.replay: {exc}") from None
     check_requests(scenario, features)
@@ -152,6 +166,13 @@ def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
                 raise ValueError(
                     f"{where}: {key} applies to {' or '.join(categories)} faults, not {fault.kind}"
                 )
+            if key == "rollback" and fault.fault_kind.category == "deploy" and not isinstance(
+                fault.fault_kind, Deploy
+            ):
+                raise ValueError(
+                    f"{where}: {fault.kind} puts no version in front of users, so there is nothing to roll "
+                    "back (rollback applies to the deploys that do, and to actions)"
+                )
             if categories:
                 check_mechanism_evidence(key, index, expectation, fault, scenario, backend)
     for threshold in scenario.expectations.thresholds():
@@ -176,10 +197,11 @@ def _check_quality(scenario: Scenario) -> None:
     load = scenario.load
     if load.locustfile is not None:
         raise ValueError(f"{asked}: a locustfile's users build their own requests, whose truth is unknown")
-    if not has_reference_truth(request_features(scenario)):
+    if load.profile.label is None and not has_reference_truth(request_features(scenario)):
         raise ValueError(
             f"{asked}: the ground truth is the reference data's true function, which scores the reference "
-            "feature schema only (leave load.profile.features out)"
+            "feature schema only (leave load.profile.features out, or replay a file with a label column: "
+            "load.profile.label)"
         )
     if scenario.observation().prediction is None:
         raise ValueError(f"{asked}: the answers' predictions are not read (set load.observe.prediction)")

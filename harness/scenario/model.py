@@ -178,11 +178,16 @@ class ProfileSpec(Strict):
     features: list[dict[str, Any]] | None = Field(None, min_length=1)
     replay: Path | None = None
     """Relative to the scenario file."""
+    label: str | None = Field(None, min_length=1)
+    """The replay file's column holding each row's ground truth (a class 0/1, a probability or a target):
+    what drills judging the answers' quality compare predictions with."""
 
     @model_validator(mode="after")
     def _one_source(self) -> ProfileSpec:
         if self.features is not None and self.replay is not None:
             raise ValueError("give 'features' or 'replay', not both")
+        if self.label is not None and self.replay is None:
+            raise ValueError("label: a label column belongs to a replayed file (set 'replay')")
         return self
 
 

@@ -123,7 +123,7 @@ _REPLICA_FLAGS = {
 
 def stack_transitions(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
     """Changes seen between consecutive polls, as timeline events (breakers, outlier ejections, health
-    checks, canary, drift alert)."""
+    checks, canary and shadow status, drift alert)."""
     events: list[dict[str, Any]] = []
     for previous, snapshot in pairwise(snapshots):
         t = snapshot["polled_at"]
@@ -138,9 +138,10 @@ def stack_transitions(snapshots: Sequence[Snapshot]) -> list[dict[str, Any]]:
                 ]
             if old and old.get("breaker") != replica.get("breaker"):
                 events.append({"t": t, "event": f"breaker_{replica['breaker']}", "node": replica["name"]})
-        old_canary, canary = previous.get("canary", {}), snapshot.get("canary", {})
-        if old_canary.get("status") != canary.get("status"):
-            events.append({"t": t, "event": f"canary_{canary.get('status')}", "details": canary})
+        for rollout in ("canary", "shadow"):
+            old_rollout, current = previous.get(rollout, {}), snapshot.get(rollout, {})
+            if old_rollout.get("status") != current.get("status"):
+                events.append({"t": t, "event": f"{rollout}_{current.get('status')}", "details": current})
         old_alert, alert = previous.get("drift", {}).get("alert"), snapshot.get("drift", {}).get("alert")
         if old_alert != alert:
             events.append({"t": t, "event": "drift_alert" if alert else "drift_alert_cleared"})

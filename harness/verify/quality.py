@@ -24,7 +24,8 @@ DECISION = 0.5
 
 
 def _numbers(text: str) -> np.ndarray | None:
-    """A JSON number or list of them (NaN where an item is not a finite number); None if unreadable."""
+    """A JSON number or list of them (NaN where an item is not a number; a class answered as true/false is
+    1/0); None if unreadable."""
     if not text:
         return None
     try:
@@ -33,7 +34,7 @@ def _numbers(text: str) -> np.ndarray | None:
         return None
     values = value if isinstance(value, list) else [value]
     return np.array(
-        [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values],
+        [float(v) if isinstance(v, int | float) else math.nan for v in values],
         dtype=float,
     )
 

@@ -85,16 +85,19 @@ def _await_ready(server: ModelServer, path: str, timeout_s: float = 90.0) -> Non
     raise TimeoutError(f"{server.process.name} not ready after {timeout_s:g}s: {server.process.log_tail(10)}")
 
 
-def start_mlflow(work: Path) -> ModelServer:
-    """`mlflow models serve` (uvicorn) on a free loopback port, with the model trained in this Python."""
-    model = work / "mlflow-model"
-    train(sys.executable, "mlflow", model)
+def start_mlflow(work: Path, model: Path | None = None) -> ModelServer:
+    """`mlflow models serve` (uvicorn) on a free loopback port, serving `model` (an MLflow model folder),
+    by default the example's model trained in this Python."""
+    if model is None:
+        model = work / "mlflow-model"
+        train(sys.executable, "mlflow", model)
     port = free_port()
     argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager", "local",
             "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
     bin_dir = str(Path(sys.executable).parent)  # where the uvicorn the CLI execs lives
     env = {"PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
-    server = ModelServer(f"http://127.0.0.1:{port}", ManagedProcess("mlflow", argv, work / "mlflow.log", env))
+    log = work / f"{model.name}.log"
+    server = ModelServer(f"http://127.0.0.1:{port}", ManagedProcess("mlflow", argv, log, env))
     server.process.start()
     _await_ready(server, "/ping")
     return server

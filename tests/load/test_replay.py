@@ -32,7 +32,8 @@ def _write(tmp_path: Path, text: str, name: str = "requests.csv") -> str:
 
 
 def test_rows_are_replayed_round_robin_with_only_the_schema_columns(tmp_path: Path) -> None:
-    rows = load_replay(_write(tmp_path, CSV_TEXT), FEATURES)
+    rows, labels = load_replay(_write(tmp_path, CSV_TEXT), FEATURES)
+    assert labels is None
     assert rows == [(30.0, 4.5, "a"), (55.5, None, "b"), (71.0, 6.25, "NA")]
     generator = PayloadGenerator(FEATURES, seed=0, rows_per_request=2, chunk_requests=2, replay=rows)
     bodies = [json.loads(generator.next_body())["instances"] for _ in range(3)]
@@ -44,7 +45,7 @@ def test_rows_are_replayed_round_robin_with_only_the_schema_columns(tmp_path: Pa
 
 
 def test_drift_applies_on_top_of_replayed_rows(tmp_path: Path) -> None:
-    rows = load_replay(_write(tmp_path, CSV_TEXT), FEATURES)
+    rows, _ = load_replay(_write(tmp_path, CSV_TEXT), FEATURES)
     drift = DriftWindow(name="shift", start_at=100.0, end_at=200.0, transform="mean-shift", features=["age"])
     generator = PayloadGenerator(FEATURES, seed=0, rows_per_request=3, drifts=[drift], replay=rows)
     before, during, after = (generator.next_payload(t) for t in (50.0, 150.0, 250.0))
@@ -71,6 +72,22 @@ def test_unusable_replay_files_are_rejected_with_the_reason(
         load_replay(_write(tmp_path, text, name), FEATURES)
 
 
+def test_a_label_column_is_each_rows_ground_truth_unless_drift_changed_the_row(tmp_path: Path) -> None:
+    text = "age,income,segment,defaulted\n30,4.5,a,1\n55.5,,b,0\n71,6.25,NA,\n"
+    rows, labels = load_replay(_write(tmp_path, text), FEATURES, label="defaulted")
+    assert labels == [1.0, 0.0, None]  # an empty cell: no truth for that row
+    drift = DriftWindow(name="shift", start_at=100.0, end_at=200.0, transform="mean-shift", features=["age"])
+    generator = PayloadGenerator(FEATURES, seed=0, rows_per_request=2, chunk_requests=2, drifts=[drift],
+                                 replay=rows, replay_labels=labels)  # fmt: skip
+    assert [generator.next_payload(t).labels for t in (50.0, 150.0, 250.0)] == [
+        [1.0, 0.0], [None, None], [0.0, None]]  # fmt: skip
+    with pytest.raises(HarnessError, match="lacks the label column 'label'"):
+        load_replay(_write(tmp_path, text), FEATURES, label="label")
+    with pytest.raises(HarnessError, match="'defaulted' must hold finite numbers, row 2"):
+        load_replay(_write(tmp_path, text.replace(",0\n", ",no\n")), FEATURES, label="defaulted")
+    assert PayloadGenerator(FEATURES, seed=0, rows_per_request=1, replay=rows).next_payload(0).labels is None
+
+
 def test_missing_replay_file_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match=r"replay file .*absent\.csv does not exist"):
         load_replay(str(tmp_path / "absent.csv"), FEATURES)
@@ -85,7 +102,7 @@ def test_parquet_is_read_with_pyarrow_or_asks_for_it(tmp_path: Path) -> None:
             load_replay(str(path), FEATURES)
     else:
         frame.to_parquet(path)
-        assert load_replay(str(path), FEATURES) == [(30.0, 4.5, "a"), (40.0, None, "c")]
+        assert load_replay(str(path), FEATURES) == ([(30.0, 4.5, "a"), (40.0, None, "c")], None)
 
 
 def test_worker_replays_the_file_and_stops_at_start_up_when_it_is_missing(

@@ -251,8 +251,8 @@ def test_percent_expectations_are_already_percentages() -> None:
 def test_a_load_the_safety_halt_stopped_is_not_called_interrupted(tmp_path: Path) -> None:
     samples = make_samples()
     summary = make_summary("halted", [], [], samples)
-    summary.load = {"mode": "closed", "users": 8, "duration_s": 30.0, "started_at": 100.0, "stopped_at": 112.0,
-                    "sent": 500, "interrupted": True}  # fmt: skip
+    summary.load = {"mode": "closed", "users": 8, "duration_s": 30.0, "started_at": 100.0,
+                    "stopped_at": 112.0, "sent": 500, "interrupted": True}  # fmt: skip
     summary.verdict, summary.incomplete_reason = "halted", "error rate 40% over 2s"
     markdown = write_reports(tmp_path, summary, samples, make_windows(samples), [])["report.md"].read_text()
     assert "ran for 12.0s, sent 500 requests and was stopped early by the safety halt." in markdown

@@ -53,7 +53,7 @@ def test_the_registry_refuses_a_kind_module_that_breaks_the_rules(modules, error
 
 
 def test_every_shipped_kind_is_registered_once_with_strict_params():
-    assert len(FAULT_KINDS) == 29
+    assert len(FAULT_KINDS) == 31
     assert {k.category for k in FAULT_KINDS.values()} == {"network", "node", "deploy", "data", "action"}
     assert all(k.needs <= set(CAPABILITIES) for k in FAULT_KINDS.values())
 

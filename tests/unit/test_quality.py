@@ -52,19 +52,32 @@ def results(spec, frame):
 
 def test_rows_are_right_on_the_same_side_of_a_half_and_unscorable_rows_are_no_evidence():
     frame = pd.DataFrame({
-        "prediction": ["[0.9,0.2,0.6]", "[0.4]", "0.7", '["yes"]', "[0.1,0.2]", "", "{", "[0.3,null]", "[0.5]"],
-        "truth": ["[0.8,0.7,0.5]", "[0.1]", "[0.2]", "[1]", "[0.1]", "[1]", "[1]", "[0.1,0.9]", "[0.5]"],
-    }, index=range(10, 19))  # fmt: skip
+        "prediction": ["[0.9,0.2,0.6]", "[0.4]", "0.7", '["yes"]', "[0.1,0.2]", "", "{", "[0.3,null]",
+                       "[0.5]", "[true,false]"],
+        "truth": ["[0.8,0.7,0.5]", "[0.1]", "[0.2]", "[1]", "[0.1]", "[1]", "[1]", "[0.1,0.9]", "[0.5]",
+                  "[1,1]"],
+    }, index=range(10, 20))  # fmt: skip
     scores = score_samples(frame)
     assert scores.index.equals(frame.index)
-    assert scores["rows_scored"].tolist() == [3, 1, 1, 0, 0, 0, 0, 1, 1]
-    assert scores["rows_correct"].tolist() == [2, 1, 0, 0, 0, 0, 0, 1, 1]  # 0.5 is the positive class
-    assert scores["abs_error"].tolist() == pytest.approx([0.1 + 0.5 + 0.1, 0.3, 0.5, 0, 0, 0, 0, 0.2, 0])
-    assert aggregate(scores, "accuracy") == pytest.approx(5 / 7)
-    assert aggregate(scores, "error_rate") == pytest.approx(2 / 7)
-    assert aggregate(scores, "mae") == pytest.approx(1.7 / 7)
+    assert scores["rows_scored"].tolist() == [3, 1, 1, 0, 0, 0, 0, 1, 1, 2]
+    assert scores["rows_correct"].tolist() == [2, 1, 0, 0, 0, 0, 0, 1, 1, 1]  # 0.5 is the positive class
+    assert scores["abs_error"].tolist() == pytest.approx([0.1 + 0.5 + 0.1, 0.3, 0.5, 0, 0, 0, 0, 0.2, 0, 1])
+    assert aggregate(scores, "accuracy") == pytest.approx(6 / 9)
+    assert aggregate(scores, "error_rate") == pytest.approx(3 / 9)
+    assert aggregate(scores, "mae") == pytest.approx(2.7 / 9)
     assert aggregate(scores.iloc[3:7], "accuracy") is None
-    assert wrong_answers(frame).tolist() == [True, False, True, False, False, False, False, False, False]
+    assert wrong_answers(frame).tolist() == [
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_quality_thresholds_parse_with_their_units_and_scopes():
