@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from faults.kind import FaultOrder
 from harness.backend_offers import backend_offer
 from harness.durations import format_duration
-from harness.scenario.checks import matching_replicas, named_only_nodes
+from harness.scenario.checks import matching_replicas
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.overlaps import check_overlaps
 from harness.verify.results import FaultRecord
@@ -82,7 +82,7 @@ def resolve_plan(scenario: Scenario, seed: int | None = None) -> Plan:
     """Draw each selector's targets; ValueError where faults would interfere on a drawn node."""
     seed = scenario.seed if seed is None else seed
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
-    named_only = named_only_nodes(scenario.stack)
+    named_only = scenario.stack.canary_slots()
 
     def targets(fault: FaultSpec) -> tuple[str, ...]:
         return tuple(_pick_targets(fault.target, replicas, named_only, f"{seed}:{fault.name}"))

@@ -154,7 +154,7 @@ class CanaryController:
         while self._samples and self._samples[0].at < horizon:
             self._samples.popleft()
 
-    async def _set_version(self, replica: ReplicaState, version: str) -> str:
+    async def load_version(self, replica: ReplicaState, version: str) -> str:
         """Load `version` on a replica and return the version it served before."""
         try:
             response = await self._client.post(
@@ -176,7 +176,7 @@ class CanaryController:
             raise CanaryError("no canary_replicas are configured", status=409)
         if self.status == "active" and self.mode == "blue-green":
             raise CanaryError("a blue-green switch is active: promote it or switch back first", status=409)
-        return {r.name: await self._set_version(r, version) for r in self._canary}
+        return {r.name: await self.load_version(r, version) for r in self._canary}
 
     def _start(self, mode: RolloutMode, version: str, weight: float, previous: dict[str, str]) -> None:
         if self.status != "active":
@@ -199,7 +199,7 @@ class CanaryController:
             await self._wait_until_ready(version)
         except CanaryError:
             for replica in self._canary:
-                await self._set_version(replica, previous[replica.name])
+                await self.load_version(replica, previous[replica.name])
             raise
         self._forget_before(time.monotonic() - self._config.window_ms / 1000)
         self._baseline = [s for s in self._samples if not s.canary]
@@ -229,7 +229,7 @@ class CanaryController:
         if self.status != "active" or self.version is None:
             raise CanaryError(f"no active canary to promote (status {self.status})", status=409)
         for replica in self._stable:
-            await self._set_version(replica, self.version)
+            await self.load_version(replica, self.version)
         self.status, self.weight = "promoted", 0.0
 
     async def rollback(self, reason: str) -> None:
@@ -239,7 +239,7 @@ class CanaryController:
         self.rolled_back_at, self.reason = time.time(), reason
         self._on_rollback()
         for replica in self._canary:
-            await self._set_version(replica, self._previous.get(replica.name, "v1"))
+            await self.load_version(replica, self._previous.get(replica.name, "v1"))
 
     def verdict(self) -> str | None:
         """Reason to roll back, or None while the candidate looks as good as what it is compared with (or

@@ -79,8 +79,8 @@ class ShadowController:
             raise ShadowError(f"a shadow of {self.version} is running; stop it first", status=409)
         if self._canary.status == "active":
             raise ShadowError(f"canary {self._canary.version} holds the canary replicas", status=409)
-        # The canary's own loader: a shadow changes the canary replicas exactly as a canary deploy would.
-        self._previous = {r.name: await self._canary._set_version(r, version) for r in self._hosts}
+        # The canary's loader: a shadow changes the canary replicas exactly as a canary deploy would.
+        self._previous = {r.name: await self._canary.load_version(r, version) for r in self._hosts}
         self._reset()
         self.version, self.share, self.status = version, share, "active"
         self.started_at, self.stopped_at = time.time(), None
@@ -91,7 +91,7 @@ class ShadowController:
         self.status, self.stopped_at = "stopped", time.time()
         await self.cancel_in_flight()
         for replica in self._hosts:
-            await self._canary._set_version(replica, self._previous.get(replica.name, "v1"))
+            await self._canary.load_version(replica, self._previous.get(replica.name, "v1"))
 
     async def cancel_in_flight(self) -> None:
         for task in self._tasks:

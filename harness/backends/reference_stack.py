@@ -47,19 +47,12 @@ class NodeSpec:
         ]  # fmt: skip
 
 
-def canary_nodes(stack: StackSpec) -> list[NodeSpec]:
-    """The canary slots (`canary-0`, ...), in the primary region."""
-    primary = stack.gateway.primary_region or stack.replicas[0].region
-    nodes = []
-    for index in range(stack.canary_replicas):
-        name = f"canary-{index}"
-        labels = {"accelerator": "gpu", "region": primary, "name": name, "role": "canary"}
-        nodes.append(NodeSpec(name, labels, stack.version, canary=True))
-    return nodes
-
-
 def reference_nodes(stack: StackSpec) -> list[NodeSpec]:
-    return [NodeSpec(r.name, r.all_labels(), stack.version) for r in stack.replicas] + canary_nodes(stack)
+    """The replicas, then the canary slots."""
+    slots = [
+        NodeSpec(name, labels, stack.version, canary=True) for name, labels in stack.canary_slots().items()
+    ]
+    return [NodeSpec(r.name, r.all_labels(), stack.version) for r in stack.replicas] + slots
 
 
 def gateway_config(stack: StackSpec, nodes: list[NodeSpec]) -> dict[str, Any]:

@@ -12,12 +12,11 @@ from typing import Any
 from faults.kind import CheckContext
 from faults.kinds.deploy import Deploy
 from harness.backend_offers import BackendOffer, backend_offer, refusal, unlinked_refusal
-from harness.backends.reference_stack import canary_nodes
 from harness.errors import HarnessError
 from harness.load.payloads import FeatureSchemaError, check_schema
 from harness.load.truth import has_reference_truth
 from harness.scenario.halts import check_halt_probes
-from harness.scenario.model import FaultSpec, Scenario, StackSpec, TargetSpec
+from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.probe_checks import check_mechanism_evidence, check_probes
 from harness.scenario.regression import check_gate_faults
 from harness.thresholds import Scope
@@ -29,7 +28,7 @@ def check_semantics(scenario: Scenario) -> None:
     _check_fault_names(scenario)
     backend = backend_offer(scenario.stack)
     replicas = {r.name: r.all_labels() for r in scenario.stack.replicas}
-    named_only = named_only_nodes(scenario.stack)
+    named_only = scenario.stack.canary_slots()
     nodes = {**replicas, **named_only}
     for index, fault in enumerate(scenario.faults):
         where = f"faults[{index}] ({fault.name})"
@@ -62,13 +61,6 @@ def check_semantics(scenario: Scenario) -> None:
         raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the compose project's network")
     if scenario.toxiproxy.url is not None and scenario.stack.backend == "docker":
         raise ValueError("toxiproxy.url: an external Toxiproxy cannot reach the docker backend's network")
-
-
-def named_only_nodes(stack: StackSpec) -> dict[str, dict[str, str]]:
-    """The reference stack's canary slots, by name, with their labels: a fault may name one (`target:
-    canary-0`, to slow a shadow or a canary), but a label selector never draws one, so the nodes a seed
-    picks stay the same with or without canary slots."""
-    return {} if stack.user_stack is not None else {n.name: n.labels for n in canary_nodes(stack)}
 
 
 def matching_replicas(
@@ -166,8 +158,10 @@ def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
                 raise ValueError(
                     f"{where}: {key} applies to {' or '.join(categories)} faults, not {fault.kind}"
                 )
-            if key == "rollback" and fault.fault_kind.category == "deploy" and not isinstance(
-                fault.fault_kind, Deploy
+            if (
+                key == "rollback"
+                and fault.fault_kind.category == "deploy"
+                and not isinstance(fault.fault_kind, Deploy)
             ):
                 raise ValueError(
                     f"{where}: {fault.kind} puts no version in front of users, so there is nothing to roll "

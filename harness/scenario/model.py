@@ -151,6 +151,20 @@ class StackSpec(Strict):
         """The user's own stack, if the scenario drills one rather than the reference stack."""
         return self.compose or self.processes or self.external
 
+    def canary_slots(self) -> dict[str, dict[str, str]]:
+        """The reference stack's canary slots (`canary-0`, ...) with their labels, in the primary region;
+        none for a user's own stack. A fault may name one (`target: canary-0`, to slow a shadow or a
+        canary), but a label selector never draws one, so the nodes a seed picks stay the same with or
+        without canary slots."""
+        if self.user_stack is not None:
+            return {}
+        primary = self.gateway.primary_region or self.replicas[0].region
+        return {
+            f"canary-{index}": {"accelerator": "gpu", "region": primary, "name": f"canary-{index}",
+                                "role": "canary"}
+            for index in range(self.canary_replicas)
+        }  # fmt: skip
+
     @field_validator("replicas")
     @classmethod
     def _unique_names(cls, replicas: list[ReplicaSpec]) -> list[ReplicaSpec]:
