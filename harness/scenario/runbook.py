@@ -57,6 +57,11 @@ def parse_signal(text: str) -> str | ProbeSignal:
     )
 
 
+def probe_signals(signals: list[str]) -> list[ProbeSignal]:
+    """The `probe NAME OP VALUE` signals among `signals` (already validated)."""
+    return [s for s in map(parse_signal, signals) if isinstance(s, ProbeSignal)]
+
+
 class RunbookSpec(Strict):
     """`runbook: https://...` or `runbook: {url: ..., signals: [...]}`."""
 
@@ -73,7 +78,7 @@ class RunbookSpec(Strict):
         return signals
 
     def probe_signals(self) -> list[ProbeSignal]:
-        return [s for s in map(parse_signal, self.signals) if isinstance(s, ProbeSignal)]
+        return probe_signals(self.signals)
 
 
 def runbook_shorthand(value: object) -> object:

@@ -24,7 +24,7 @@ import pandas as pd
 from faults.deploy import HARNESS_ROLLBACK_REASON
 from harness.comparisons import parse_comparison
 from harness.scenario.model import Scenario
-from harness.scenario.runbook import ProbeSignal, parse_signal
+from harness.scenario.runbook import ProbeSignal, probe_signals
 from harness.verify.probes import Turn, probe_series, probe_turn
 from harness.verify.results import FaultRecord
 
@@ -186,10 +186,8 @@ def _probe_signals(scenario: Scenario, record: FaultRecord) -> dict[ProbeSignal,
     its runbook's (none), and its mechanism expectations' (a breaker opening fails traffic over, a rollback
     is one)."""
     signals: dict[ProbeSignal, Mitigation | None] = {}
-    for text in record.runbook_signals:
-        parsed = parse_signal(text)
-        if isinstance(parsed, ProbeSignal):
-            signals[parsed] = None
+    for signal in probe_signals(record.runbook_signals):
+        signals[signal] = None
     for key, mitigation in _EXPECTATION_ROLES.items():
         for e in getattr(scenario.expectations, key):
             if e.fault == record.name and e.probe is not None:
