@@ -25,7 +25,7 @@ from harness.events import EventLog
 from harness.halt_monitor import watch_halts
 from harness.interrupts import Interrupted, NotedSignals, noting_signals, raising_signals
 from harness.journal import EVENTS_FILE, SCENARIO_COPY, RunInfo
-from harness.load.config import LoadConfig
+from harness.load.config import FeedbackConfig, LoadConfig
 from harness.load.process import LoadProcess
 from harness.plan import Plan
 from harness.preflight import preflight
@@ -35,6 +35,7 @@ from harness.run_dir import prepare_run_dir
 from harness.run_identity import RunIdentity
 from harness.run_registry import RegisteredRun, registered
 from harness.scenario import Scenario
+from harness.scenario.model import FeedbackSpec
 from harness.scheduler import FaultScheduler
 from harness.stack_monitor import watch_stack_state
 from harness.verify.results import RunSummary
@@ -190,6 +191,12 @@ class _Drill:
         self.events.emit("stack_stopped")
 
 
+def _feedback_config(feedback: FeedbackSpec | None) -> FeedbackConfig | None:
+    if feedback is None:
+        return None
+    return FeedbackConfig(path=feedback.path, delay_s=feedback.delay, id_header=feedback.id_header)
+
+
 def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
     load = scenario.load
     start_at = time.time() + LOAD_LEAD_S
@@ -203,7 +210,8 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         path=load.target_path(),
         request=load.request,
         observe=scenario.observation(),
-        truth=scenario.asks_quality,
+        truth=scenario.needs_truth,
+        feedback=_feedback_config(load.feedback),
         locustfile=str(load.locustfile) if load.locustfile else None,
         mode=load.mode,
         users=load.users,

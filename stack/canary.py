@@ -19,14 +19,15 @@ are distributed differently answers differently. PSI against v1 on stable over b
 and 800 stable scores a window (3000 windows each; median, and share of windows above 0.3): v2 0.06, 0%;
 v2-miscalibrated 0.56, 99.6%; v2-inverted 3.0, 100%; v2-swapped 8.0, 100%. v2-stale (0.20, 10%) and
 v2-flip20 (0.21, 14%) move the scores too little to be told from noise reliably — with 1000 canary
-scores, never (0.16 and 0.17, 0%): catching them takes labels.
+scores, never (0.16 and 0.17, 0%): catching them takes labels. Labels posted late to `/feedback`
+(stack/label_feedback.py) are the last check: the accuracy of the candidate's labelled rows against the
+stable side's over the same window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import random
 import statistics
@@ -39,9 +40,10 @@ from typing import Any, Literal
 import httpx
 import numpy as np
 
+from stack.answers import prediction_scores
 from stack.config import CanaryAnalysisConfig
 from stack.drift import psi
-from stack.model import finite_number
+from stack.label_feedback import LabelledAnswer, accuracy
 from stack.replicas import AttemptResult, ReplicaState
 
 CanaryStatus = Literal["none", "active", "rolled_back", "promoted"]
@@ -81,17 +83,6 @@ def _summary(samples: list[_Sample]) -> tuple[float, float]:
     errors = sum(s.failed for s in samples) / len(samples)
     ok = [s.latency_s for s in samples if not s.failed]
     return errors, statistics.median(ok) if ok else math.inf
-
-
-def prediction_scores(body: bytes) -> list[float]:
-    """The scores in a replica's JSON answer (`predictions`); none for an answer that has no such list."""
-    try:
-        predictions = json.loads(body).get("predictions")
-    except (ValueError, AttributeError, RecursionError):
-        return []
-    if not isinstance(predictions, list):
-        return []
-    return [score for p in predictions if (score := finite_number(p)) is not None]
 
 
 def score_psi(canary: list[float], stable: list[float]) -> float:
@@ -134,6 +125,9 @@ class CanaryController:
         self._baseline: list[_Sample] = []
         """Blue's answers over the window before a blue-green switch, which green is judged against."""
         self.score_psi: float | None = None
+        self._labelled: deque[tuple[float, LabelledAnswer]] = deque()
+        self.label_accuracy: dict[str, float] | None = None
+        """The candidate's and the reference's accuracy on labelled rows, when last compared."""
 
     def route_to_canary(self) -> bool:
         return self.status == "active" and random.random() < self.weight
@@ -150,9 +144,17 @@ class CanaryController:
         is_canary = result.replica.group == "canary"
         self._samples.append(_Sample(now, is_canary, result.failed, result.latency_s, scores))
 
+    def record_labelled(self, answer: LabelledAnswer) -> None:
+        """An answer whose labels just arrived: judged in the window of its labels' arrival, since labels
+        come late and the window is about what the analysis has learnt recently."""
+        if self._config.enabled and self._config.labels:
+            self._labelled.append((time.monotonic(), answer))
+
     def _forget_before(self, horizon: float) -> None:
         while self._samples and self._samples[0].at < horizon:
             self._samples.popleft()
+        while self._labelled and self._labelled[0][0] < horizon:
+            self._labelled.popleft()
 
     async def load_version(self, replica: ReplicaState, version: str) -> str:
         """Load `version` on a replica and return the version it served before."""
@@ -185,6 +187,7 @@ class CanaryController:
         self.deployed_at, self.rolled_back_at, self.reason = time.time(), None, None
         self._samples.clear()
         self.score_psi = None
+        self.label_accuracy = None
 
     async def deploy(self, version: str, weight: float) -> None:
         self._start("canary", version, weight, await self._load(version))
@@ -266,9 +269,9 @@ class CanaryController:
             return f"error rate {errors:.1%} vs {other} {other_errors:.1%} over {len(candidate)} requests"
         if p50 > self._config.max_latency_ratio * other_p50:
             return f"median latency {p50 * 1000:.1f} ms vs {other} {other_p50 * 1000:.1f} ms"
-        if not self._config.score_divergence:
-            return None
-        return self._score_verdict(candidate, reference, names)
+        if self._config.score_divergence and (diverged := self._score_verdict(candidate, reference, names)):
+            return diverged
+        return self._label_verdict(names) if self._config.labels else None
 
     def _score_verdict(self, candidate: list[_Sample], reference: list[_Sample], names: Names) -> str | None:
         candidate_scores = [score for sample in candidate for score in sample.scores]
@@ -281,6 +284,22 @@ class CanaryController:
         answers = sum(bool(sample.scores) for sample in candidate)
         divergence = f"PSI {self.score_psi:.2f} over {answers} {names[0]} answers"
         return f"prediction scores diverge from {names[1]}: {divergence}"
+
+    def _label_verdict(self, names: Names) -> str | None:
+        """The candidate's labelled answers (this version's, on the canary replicas) against the stable
+        side's. In a blue-green switch every stable answer is blue's from before it, labelled late."""
+        labelled = [answer for _, answer in self._labelled]
+        candidate = [a for a in labelled if a.canary and a.version == self.version]
+        (mine, rows), (theirs, other_rows) = (
+            accuracy(candidate),
+            accuracy([a for a in labelled if not a.canary]),
+        )
+        if min(rows, other_rows) < self._config.min_labelled_rows:
+            return None
+        self.label_accuracy = {"candidate": mine, "reference": theirs}
+        if theirs - mine <= self._config.max_accuracy_drop:
+            return None
+        return f"accuracy on labelled rows {mine:.1%} vs {names[1]} {theirs:.1%} over {rows} {names[0]} rows"
 
     @property
     def _analysed(self) -> bool:
@@ -310,6 +329,7 @@ class CanaryController:
             "rolled_back_at": self.rolled_back_at,
             "reason": self.reason,
             "score_psi": self.score_psi,
+            "label_accuracy": self.label_accuracy,
             "colour": ("green" if self.status == "active" else "blue") if blue_green else None,
             "switched_at": self.deployed_at if blue_green else None,
             "switched_back_at": self.rolled_back_at if blue_green else None,

@@ -32,6 +32,7 @@ from stack.gateway_counters import GatewayCounters
 from stack.gateway_metrics import render_gateway_metrics
 from stack.health_checks import run_health_checks
 from stack.http_common import check_admin_token, error_response, read_limited_body
+from stack.label_feedback import AwaitingLabels, FeedbackRejected, parse_feedback
 from stack.model import LITE_MODEL
 from stack.proxy import Proxy, ProxyOutcome
 from stack.replicas import ReplicaState
@@ -85,6 +86,7 @@ class Gateway:
             self.counters.count_rollback,
         )
         self.drift = DriftMonitor(mechanisms.drift)
+        self.labels = AwaitingLabels(mechanisms.canary_analysis)
         self.shadow = ShadowController(mechanisms.shadow, self.canary_replicas, self.upstream, self.canary)
         self.proxy = Proxy(
             mechanisms,
@@ -123,16 +125,19 @@ class Gateway:
     async def predict(self, request: Request) -> Response:
         started = time.perf_counter()
         self.counters.requests += 1
+        request_id = request.headers.get("x-request-id")
         try:
             body = await read_limited_body(request, MAX_BODY_BYTES)
-            response = await self._route(body)
+            response = await self._route(body, request_id)
         except RequestRejected as rejected:
             response = error_response(rejected.status, rejected.message, _headers("none", "none", 0, False))
+        if request_id:
+            response.headers["X-Request-Id"] = request_id
         self.responses.inc(labels={"status": str(response.status_code)})
         self.latency.observe(time.perf_counter() - started)
         return response
 
-    async def _route(self, body: bytes) -> Response:
+    async def _route(self, body: bytes, request_id: str | None) -> Response:
         drift = self.config.mechanisms.drift
         if drift.enabled:
             with contextlib.suppress(ValueError, RecursionError):
@@ -144,6 +149,9 @@ class Gateway:
         if last is not None and last.status is not None and (outcome.succeeded or last.status < 500):
             if last.status == 200:
                 await self.shadow.mirror(body, last.body)
+                if request_id and self.labels.enabled:
+                    version = last.headers.get("x-model-version") or last.replica.version or "unknown"
+                    self.labels.remember(request_id, last.replica.group == "canary", version, last.body)
             return self._upstream_response(
                 last.status, last.body, last.headers, last.replica, outcome.attempts
             )
@@ -188,6 +196,22 @@ class Gateway:
         }
         return JSONResponse(payload, headers=headers)
 
+    async def feedback(self, request: Request) -> Response:
+        """Labels for an answered request, posted late: scored against what it was answered, for the
+        canary analysis. 200 with `matched: false` for a request not remembered (unknown, expired)."""
+        try:
+            request_id, labels = parse_feedback(parse_json(await read_limited_body(request, 1_048_576)))
+        except RequestRejected as rejected:
+            return error_response(rejected.status, rejected.message)
+        except FeedbackRejected as rejected:
+            return error_response(400, str(rejected))
+        if not self.labels.enabled:
+            return error_response(409, "label feedback is off (canary_analysis.labels)")
+        answer = self.labels.label(request_id, labels)
+        if answer is not None:
+            self.canary.record_labelled(answer)
+        return JSONResponse({"matched": answer is not None})
+
     # ---- probes, state and metrics ------------------------------------------------------------------------
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "alive"})
@@ -205,6 +229,7 @@ class Gateway:
             "canary": self.canary.describe(),
             "drift": self.drift.describe(),
             "shadow": self.shadow.describe(),
+            "labels": self.labels.describe(),
             "mechanisms": self.config.mechanisms.model_dump(),
             "counters": self.counters.as_dict(),
         }
@@ -300,6 +325,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     app = Starlette(
         routes=[
             Route("/predict", gateway.predict, methods=["POST"]),
+            Route("/feedback", gateway.feedback, methods=["POST"]),
             Route("/healthz", gateway.healthz),
             Route("/readyz", gateway.readyz),
             Route("/metrics", gateway.metrics),

@@ -9,6 +9,7 @@ from stack import prometheus
 from stack.canary import CanaryController
 from stack.drift import DriftMonitor
 from stack.gateway_counters import GatewayCounters
+from stack.label_feedback import AwaitingLabels
 from stack.replicas import ReplicaState
 
 
@@ -22,6 +23,7 @@ class MetricsSource(Protocol):
     canary_replicas: list[ReplicaState]
     drift: DriftMonitor
     canary: CanaryController
+    labels: AwaitingLabels
 
 
 _BREAKER_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
@@ -63,4 +65,8 @@ def render_gateway_metrics(gateway: MetricsSource) -> str:
         gateway.canary.weight, {"version": gateway.canary.version or "none", "status": gateway.canary.status}
     )
     families.append(weight)
+    labels = prometheus.Gauge("chaosdrill_gateway_labels", "Answers by label state: awaiting, labelled...")
+    for state, count in gateway.labels.describe().items():
+        labels.set(count, {"state": state})
+    families.append(labels)
     return prometheus.render(families)

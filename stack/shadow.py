@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from stack.canary import CanaryController, CanaryError, prediction_scores
+from stack.answers import prediction_scores
+from stack.canary import CanaryController, CanaryError
 from stack.config import ShadowConfig
 from stack.replicas import ReplicaState
 from stack.upstream_client import UpstreamError, UpstreamPool

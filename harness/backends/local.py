@@ -58,7 +58,7 @@ class LocalBackend:
 
     def start(self) -> None:
         deadline = time.monotonic() + self.stack.startup_timeout
-        gateway_port = requested_port(self.stack.port) or free_port()
+        requested = requested_port(self.stack.port)
         self.links.start(deadline, self.stack.startup_timeout)
         for node in self.nodes.values():
             node.port = free_port()
@@ -68,6 +68,10 @@ class LocalBackend:
             node.link_url = f"http://{self.links.create(node.name, f'{HOST}:{node.port}')}"
         config_path = self.run_dir / "gateway.json"
         config_path.write_text(json.dumps(gateway_config(self.stack, list(self.nodes.values()))))
+        # A free port is only free until something binds it: taken before the links, it was once handed
+        # to a link's listener, and the gateway's readiness check was answered through that link by a
+        # replica. Taken now, nothing of this stack binds before the gateway does.
+        gateway_port = requested or free_port()
         self._spawn(
             "gateway",
             [sys.executable, "-m", "stack.gateway", "--host", HOST, "--port", str(gateway_port),

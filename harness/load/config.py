@@ -11,6 +11,16 @@ from harness.load.observation import Observation
 from harness.load.request_spec import RequestSpec
 
 
+class FeedbackConfig(BaseModel):
+    """Where and when the labels go: `path` on the load target, `delay_s` after each answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    delay_s: float = Field(ge=0)
+    id_header: str
+
+
 class LoadConfig(BaseModel):
     """One load run: a closed model (N looping users) or an open model (a target arrival rate).
 
@@ -55,6 +65,8 @@ class LoadConfig(BaseModel):
     replay_label: str | None = None
     """The replay file's column holding each row's ground truth: with `truth`, recorded instead of the
     reference data's true function."""
+    feedback: FeedbackConfig | None = None
+    """Post each answered request's ground truth back to the stack, late (needs `truth`)."""
     locustfile: str | None = None
     """The scenario's own Locust user classes, sending instead of chaosdrill's users (closed model)."""
 

@@ -21,6 +21,7 @@ from locust.exception import StopUser
 from harness.load.config import LoadConfig
 from harness.load.error_samples import ErrorSampler
 from harness.load.features_log import FeatureLog
+from harness.load.label_poster import LabelPoster
 from harness.load.observation import AnswerReader
 from harness.load.payloads import PayloadGenerator
 from harness.load.samples import Sample, SampleWriter
@@ -99,6 +100,7 @@ class RequestRecorder:
         payloads: PayloadGenerator,
         answers: AnswerLog,
         features_log: FeatureLog | None,
+        labels: LabelPoster | None = None,
     ) -> None:
         self._path = config.path
         self._method = config.request.method
@@ -108,6 +110,7 @@ class RequestRecorder:
         self._answers = answers
         self._features_log = features_log
         self._truth = ReferenceTruth(payloads.names) if config.truth and not config.replay_label else None
+        self.labels = labels
         self.sent = 0
         self.late = 0
         self.in_flight = 0
@@ -129,9 +132,13 @@ class RequestRecorder:
             self._features_log.write(origin, payload.rows)
         self.sent += 1
         self.in_flight += 1
+        headers, request_id = self._headers, ""
+        if self.labels is not None:
+            request_id = self.labels.new_request_id()
+            headers = {**headers, self.labels.id_header: request_id}
         try:
             response: FastResponse = client.request(
-                self._method, self._path, data=payload.body, headers=self._headers
+                self._method, self._path, data=payload.body, headers=headers
             )
         finally:
             self.in_flight -= 1
@@ -145,6 +152,8 @@ class RequestRecorder:
         if payload.labels is not None:
             truth = format_truth(payload.labels)
         self._answers.record(timing, status, error_class(status, error), response, error, late, truth)
+        if self.labels is not None and status == 200 and truth:
+            self.labels.schedule(request_id, truth)
 
 
 class OpenLoopSchedule:

@@ -25,6 +25,7 @@ from harness.load.config import LoadConfig
 from harness.load.csvstream import Stream
 from harness.load.error_samples import ErrorSampler
 from harness.load.features_log import FeatureLog
+from harness.load.label_poster import LabelPoster
 from harness.load.files import ERROR_SAMPLES_FILE, FEATURES_FILE, READY_FILE, SAMPLES_FILE, SUMMARY_FILE
 from harness.load.locustfile_users import LocustfileRecorder, user_classes
 from harness.load.observation import AnswerReader
@@ -95,7 +96,10 @@ def _users(
         )
         return environment, LocustfileRecorder(environment, answers), None, [writer, errors]
     features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names) if config.log_features else None
-    recorder = RequestRecorder(config, payloads, answers, features_log)
+    labels = None
+    if config.feedback is not None:
+        labels = LabelPoster(config.target_url, config.feedback, config.request_timeout_s)
+    recorder = RequestRecorder(config, payloads, answers, features_log, labels)
     user_class, schedule = build_user_class(config, recorder, t0)
     environment = Environment(user_classes=[user_class], host=config.target_url)
     streams: list[Stream] = [writer, errors] if features_log is None else [writer, errors, features_log]
@@ -107,6 +111,8 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
     setup_logging("INFO")
     t0 = max(config.start_at, time.time())
     environment, recorder, schedule, streams = _users(config, out_dir, t0)
+    labels = recorder.labels if isinstance(recorder, RequestRecorder) else None
+    labels_tally: dict[str, object] = {}
     interrupted = Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, interrupted.set)
@@ -135,6 +141,8 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
         stopped_at = time.time()
         runner.quit()
     finally:
+        if labels is not None:
+            labels_tally = {"labels": labels.stop()}
         flusher.kill()
         for stream in streams:
             stream.flush()
@@ -150,6 +158,7 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
         "late": recorder.late,
         "not_sent": not_sent,
         "interrupted": interrupted.is_set(),
+        **labels_tally,
     }
 
 

@@ -78,9 +78,27 @@ def _load_outcome(load: dict[str, Any], halted: bool) -> str:
         tallies = [f"{fmt_count(load[key])} {word}" for key, word in _LOAD_TALLIES if key in load]
         counted = f" ({', '.join(tallies)})" if tallies else ""
         clauses.append(f"sent {fmt_count(load['sent'])} requests{counted}")
+    if isinstance(labels := load.get("labels"), dict):
+        clauses.append(_labels_clause(labels))
     if load.get("interrupted"):
         clauses.append("was stopped early by the safety halt" if halted else "was interrupted")
     return ", ".join(clauses[:-1]) + f" and {clauses[-1]}" if len(clauses) > 1 else "".join(clauses)
+
+
+_LABEL_TALLIES = (
+    ("unmatched", "unmatched by the stack"),
+    ("failed", "failed"),
+    ("not_due", "still due when the load ended, never sent"),
+)
+
+
+def _labels_clause(labels: dict[str, Any]) -> str:
+    """What became of the labels posted back late (load.feedback): a stack that never got them, or did not
+    know the answers they were for, had nothing to learn from."""
+    delay = fmt_seconds(labels.get("delay_s") or 0)
+    tallies = [f"{fmt_count(labels[key])} {word}" for key, word in _LABEL_TALLIES if labels.get(key)]
+    counted = f" ({', '.join(tallies)})" if tallies else ""
+    return f"posted {fmt_count(labels.get('accepted', 0))} answers' labels {delay} late{counted}"
 
 
 def describe_load(load: dict[str, Any], halted: bool = False) -> str:

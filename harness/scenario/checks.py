@@ -180,13 +180,13 @@ def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
 
 def _check_quality(scenario: Scenario) -> None:
     """Quality is judged against a ground truth only chaosdrill's own reference-schema requests carry,
-    from predictions the answers must be read for."""
-    if not scenario.asks_quality:
+    from predictions the answers must be read for; labels posted back (`load.feedback`) need it too."""
+    if not scenario.needs_truth:
         return
     asked = next(
         (f"expectations.{t.metric}{t.scope.label()}" for t in scenario.expectations.thresholds()
          if t.metric == "quality"),
-        "slo.wrong_is_bad",
+        "slo.wrong_is_bad" if scenario.slo.wrong_is_bad else "load.feedback",
     )  # fmt: skip
     load = scenario.load
     if load.locustfile is not None:
@@ -197,7 +197,7 @@ def _check_quality(scenario: Scenario) -> None:
             "feature schema only (leave load.profile.features out, or replay a file with a label column: "
             "load.profile.label)"
         )
-    if scenario.observation().prediction is None:
+    if scenario.asks_quality and scenario.observation().prediction is None:
         raise ValueError(f"{asked}: the answers' predictions are not read (set load.observe.prediction)")
 
 

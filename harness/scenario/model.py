@@ -205,6 +205,17 @@ class ProfileSpec(Strict):
         return self
 
 
+class FeedbackSpec(Strict):
+    """`load.feedback`: post each answered request's ground truth back to the stack `delay` after its
+    answer, as `{"request_id": ID, "labels": [...]}` to `path` on the load target, the request id sent in
+    `id_header` — how a serving stack learns late whether it was right (the reference gateway's
+    `/feedback`, stack/label_feedback.py)."""
+
+    path: str = Field("/feedback", pattern=r"^/")
+    delay: Duration = 5.0
+    id_header: str = Field("X-Request-Id", pattern=r"^[A-Za-z0-9-]+$")
+
+
 class LoadSpec(RequestFields, Strict):
     """Closed model (`users`) or open model (`rate`), never both; `path`, `request`, `observe` and
     `locustfile` come from RequestFields."""
@@ -221,6 +232,7 @@ class LoadSpec(RequestFields, Strict):
     think_time: Duration = 0.0
     request_timeout: PositiveDuration = 5.0
     late_tolerance: PositiveDuration = 0.05
+    feedback: FeedbackSpec | None = None
 
     @model_validator(mode="after")
     def _one_model(self) -> LoadSpec:
@@ -510,6 +522,11 @@ class Scenario(Strict):
         """The drill judges the answers against the ground truth: the load records it, and reads the
         predictions."""
         return self.slo.wrong_is_bad or any(t.metric == "quality" for t in self.expectations.thresholds())
+
+    @property
+    def needs_truth(self) -> bool:
+        """The load records each request's ground truth: to judge the answers, or to post it back."""
+        return self.asks_quality or self.load.feedback is not None
 
     def observation(self) -> Observation:
         """Where this drill reads each answer's signals (`load.observe`, predictions where it judges them)."""

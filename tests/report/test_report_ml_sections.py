@@ -229,6 +229,13 @@ def test_traffic_plot_marks_breakers_on_their_node_band_and_names_the_faulted_no
             "(12,900 completed, 0 late, 27 not sent) and was interrupted",
         ),
         ({"mode": "open", "rate": 5, "duration_s": 10.0}, "an open-model load of 5 requests/s for 10.0s"),
+        (
+            {"mode": "closed", "users": 2, "duration_s": 10.0, "sent": 900,
+             "labels": {"delay_s": 3.0, "scheduled": 890, "accepted": 700, "unmatched": 2, "failed": 0,
+                        "not_due": 190}},
+            "a closed-model load of 2 users for 10.0s, which sent 900 requests and posted 700 answers' "
+            "labels 3.0s late (2 unmatched by the stack, 190 still due when the load ended, never sent)",
+        ),
         ({}, "not recorded"),
     ],
 )  # fmt: skip

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from stack.canary import prediction_scores, score_psi
+from stack.answers import prediction_scores
+from stack.canary import score_psi
 from stack.config import CanaryAnalysisConfig
 from tests.stack.conftest import (
     Process,
