@@ -32,6 +32,8 @@ BY_WEIGHT = "rollback: deploy-v2 <= 5s (probe canary-weight == 0)"
 BY_ANSWERS = "rollback: deploy-v2 <= 5s (answers from v2)"
 BY_STATE = "probe rollout: == rolled_back within 5s of deploy-v2's start, and holds"
 ERRORS = "errors: rate < 3%"
+BLUE_GREEN = "examples/processes_canary_rollback/blue_green.yaml"
+SWITCHED = "probe green-weight: == 100 within 2s of switch-to-green's start"
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,24 @@ def test_without_canary_analysis_the_drill_fails_naming_the_rollback(
     assert_deployed_and_undone(run)
 
 
+@pytest.mark.slow
+def test_a_blue_green_switch_to_a_bad_green_is_switched_back_by_the_users_controller(
+    tmp_path: Path, canary_env: None
+) -> None:
+    """The same stack, the canary slot as green: all traffic to it at once, and back to blue on its errors
+    (without the analysis the same checks fail: the rollout test above shows it for this stack)."""
+    run = run_scenario_file(tmp_path, BLUE_GREEN)
+    assert run.code == 0, run.stdout + run.stderr
+    assert all(e["passed"] for e in run.summary["expectations"]), run.stdout
+    assert run.expectation(SWITCHED)["explanation"].startswith("probe green-weight read 100 ")
+    samples = read_samples(run.run_dir / "samples.csv")
+    switched_at = run.summary["faults"][0]["applied_at"]
+    on_green = samples[(samples["t_intended"] > switched_at + 0.1) & (samples["version"] == "v2")]
+    assert len(on_green) >= 5 and set(samples["version"]) == {"v1", "v2"}
+    assert "switched_back: error rate " in (run.run_dir / "logs" / "controller.log").read_text()
+    assert_all_gone(run.child_pids())
+
+
 # --- the controller alone, against a real HAProxy: fast --------------------------------------------------
 
 
@@ -161,3 +181,17 @@ def test_the_controller_shifts_and_restores_haproxy_weights_through_its_runtime_
             "requested",
         )
         assert (haproxy.weight("canary"), haproxy.weight("stable")) == ("0 (initial 20)", "100 (initial 80)")
+
+
+def test_the_controller_switches_all_traffic_to_green_and_back_to_blue(tmp_path: Path) -> None:
+    with running_haproxy(tmp_path) as haproxy, running_controller(tmp_path, haproxy) as url:
+        status, state = call(f"{url}/switch", {})
+        assert status == 200 and (state["state"], state["weight"]) == ("green", 100)
+        assert (haproxy.weight("canary"), haproxy.weight("stable")) == ("100 (initial 20)", "0 (initial 80)")
+        status, state = call(f"{url}/rollback", {})
+        assert status == 200 and (state["state"], state["reason"]) == ("switched_back", "requested")
+        assert (haproxy.weight("canary"), haproxy.weight("stable")) == ("0 (initial 20)", "100 (initial 80)")
+        changed_at = state["changed_at"]
+        assert (
+            call(f"{url}/rollback", {})[1]["changed_at"] == changed_at
+        )  # undone once: an undo changes nothing

@@ -4,15 +4,20 @@ Python, standard library only).
 It shifts traffic between HAProxy's stable server and its canary server through HAProxy's runtime API on
 the admin stats socket, and analyses the canary while it takes traffic: every `--interval` it reads the
 canary's answers by status class (`show stat`) and, once the canary has answered `--min-requests` since
-the deploy, rolls it back (weight 0) if more than `--max-error-rate` of them were errors. 4xx answers
+the deploy, rolls it back (weight 0) if more than `--max-error-rate` of them were errors. A blue-green
+switch uses the same two servers: the canary slot is green, the stable one blue; `/switch` sends all
+traffic to green at once (green's weight up before blue's down, so no request finds no server), and
+green is analysed the same way and switched back to blue when it fails. 4xx answers
 count as errors: the stable version answers none to valid requests, and MLflow's scoring server answers a
 model that raises with 400. `--analysis off` deploys without watching: a rollout nobody rolls back.
 
     POST /deploy    {"weight": 30}    the canary's share of traffic in percent, the stable one's the rest
+    POST /switch                      blue-green: all traffic to the canary slot (green)
     POST /rollback                    the canary's weight to 0, the stable one's to 100
     GET  /status    {"state": "canary", "version": "v2", "weight": 30, "analysis": "on", ...}
 
-States: `stable` (no canary traffic yet), `canary` (deployed, analysed), `rolled_back`.
+States: `stable` (no canary traffic yet), `canary` (deployed, analysed), `rolled_back`; `green` (switched,
+analysed), `switched_back`.
 """
 
 from __future__ import annotations
@@ -118,6 +123,14 @@ class Rollout:
             self.api.set_weight(self.args.backend, self.args.canary, weight)
             self._record("canary", weight, f"deployed {self.args.canary} at {weight}%")
 
+    def switch(self) -> None:
+        with self.lock:
+            self.baseline = self.api.answers(self.args.backend, self.args.canary)
+            self.seen = Answers(0, 0)
+            self.api.set_weight(self.args.backend, self.args.canary, FULL_WEIGHT)
+            self.api.set_weight(self.args.backend, self.args.stable, 0)
+            self._record("green", FULL_WEIGHT, f"switched all traffic to {self.args.canary}")
+
     def rollback(self, reason: str) -> None:
         with self.lock:
             self._rollback(reason)
@@ -125,7 +138,7 @@ class Rollout:
     def analyse(self) -> None:
         """One step of canary analysis: roll back once enough answers say the canary is bad."""
         with self.lock:
-            if self.state != "canary":
+            if self.state not in ("canary", "green"):
                 return
             self.seen = self.api.answers(self.args.backend, self.args.canary) - self.baseline
             if self.seen.total < self.args.min_requests:
@@ -135,6 +148,13 @@ class Rollout:
                 self._rollback(f"error rate {rate:.0%} in {self.seen.total} canary answers > {limit:.0%}")
 
     def _rollback(self, reason: str) -> None:
+        if self.state in ("rolled_back", "switched_back"):  # already undone: the record stays as it was
+            return
+        if self.state == "green":  # blue back first: with green alone at 0 no server would take requests
+            self.api.set_weight(self.args.backend, self.args.stable, FULL_WEIGHT)
+            self.api.set_weight(self.args.backend, self.args.canary, 0)
+            self._record("switched_back", 0, reason)
+            return
         self.api.set_weight(self.args.backend, self.args.canary, 0)  # the canary first: it is the harm
         self.api.set_weight(self.args.backend, self.args.stable, FULL_WEIGHT)
         self._record("rolled_back", 0, reason)
@@ -157,6 +177,8 @@ def handler(rollout: Rollout) -> type[BaseHTTPRequestHandler]:
             try:
                 if self.path == "/rollback":
                     rollout.rollback("requested")
+                elif self.path == "/switch":
+                    rollout.switch()
                 elif self.path == "/deploy":
                     weight = _weight(body)
                     if weight is None:
