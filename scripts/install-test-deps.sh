@@ -7,7 +7,7 @@
 # root, or as a user who may `sudo`.
 set -euo pipefail
 
-PACKAGES=(postgresql chromium systemd haproxy)
+PACKAGES=(postgresql chromium systemd haproxy nginx)
 
 # MLServer, from PyPI into a venv of the invoking user's (not on the second pass, under sudo).
 [[ -n ${SUDO_USER:-} ]] || bash "$(dirname "$0")/install-mlserver.sh"
