@@ -1,7 +1,8 @@
 """Gateway configuration (pydantic, extra keys forbidden so typos in user overrides fail loudly).
 
 Every mechanism section is optional with production-like defaults and has an `enabled` switch (timeouts
-excepted: a gateway without a deadline is not fragile but broken). `profile: "fragile"` switches every
+excepted: a gateway without a deadline is not fragile but broken); the overload mechanisms (admission,
+rate_limit) are the only ones off by default. `profile: "fragile"` switches every
 mechanism off at once; env vars override the file, in this order of precedence (last wins):
 file < profile < `CHAOSDRILL_GATEWAY_PROFILE` < `CHAOSDRILL_GATEWAY_<SECTION>_ENABLED=0|1`
 (e.g. `CHAOSDRILL_GATEWAY_RETRY_BUDGET_ENABLED=0`).
@@ -145,6 +146,39 @@ class ShadowConfig(_Section):
     blocking: bool = False
 
 
+class AdmissionConfig(_Section):
+    """Admission control with load shedding (stack/admission.py): at most `max_in_flight` requests are
+    handled at once and up to `max_queue` more wait, first come first served, at most `queue_timeout_ms`
+    for a slot; any other request is shed at once with a 503, `Retry-After: retry_after_s` and
+    `X-Shed: true`, before its body is read. Past capacity, queueing only turns every answer late; a fast
+    503 lets clients back off or go elsewhere while the admitted requests keep their latency. Keep
+    `queue_timeout_ms` well under `timeouts.deadline_ms`: a request that waits longer is better shed.
+    Off by default (`profile: fragile` keeps it off): existing drills run up to 200 users against the
+    default stack, and shedding would change their outcomes."""
+
+    enabled: bool = False
+    max_in_flight: int = Field(64, ge=1)
+    max_queue: int = Field(128, ge=0)
+    queue_timeout_ms: float = Field(250.0, gt=0)
+    retry_after_s: int = Field(1, ge=1)
+
+
+class RateLimitConfig(_Section):
+    """Per-client rate limiting (stack/rate_limit.py): a token bucket per value of the `client_header`
+    request header (requests without it share the bucket `anonymous`), refilled at `requests_per_s` up to
+    `burst` tokens; a request finding no token gets a 429 with `Retry-After` (seconds until one is there,
+    rounded up) and `X-Shed: true`, so one noisy client cannot take the capacity the others need. At most
+    `max_clients` buckets are kept, the least recently used evicted first (a bucket idle for
+    `burst / requests_per_s` seconds is full anyway, so evicting it forgives nothing). Off by default, like
+    admission: existing drills send their load as one client."""
+
+    enabled: bool = False
+    client_header: str = Field("X-Client-Id", min_length=1)
+    requests_per_s: float = Field(100.0, gt=0)
+    burst: int = Field(200, ge=1)
+    max_clients: int = Field(10_000, ge=1)
+
+
 class Mechanisms(_Section):
     timeouts: TimeoutsConfig = Field(default_factory=TimeoutsConfig)
     retries: RetriesConfig = Field(default_factory=RetriesConfig)
@@ -157,6 +191,8 @@ class Mechanisms(_Section):
     degradation: DegradationConfig = Field(default_factory=DegradationConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     shadow: ShadowConfig = Field(default_factory=ShadowConfig)
+    admission: AdmissionConfig = Field(default_factory=AdmissionConfig)
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
 
 
 SWITCHABLE_MECHANISMS: tuple[str, ...] = tuple(

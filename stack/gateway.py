@@ -4,6 +4,9 @@ Every response to /predict carries X-Served-By, X-Model-Version, X-Attempts and 
 errors, so the harness can tell what the resilience mechanisms did for each request. Upstream 4xx are
 passed through untouched; when every attempt fails the client gets the last upstream 5xx, a 503 (no
 replica answered) or a 504 (deadline) — or, with degradation on, a 200 from the lite fallback model.
+Overload comes first: a client over its rate gets a 429, a request admission control sheds a 503, both
+with Retry-After and X-Shed: true, before the body is read and never from the fallback model (its work is
+what shedding saves).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from stack import prometheus
+from stack.admission import Admission
 from stack.canary import CanaryController, CanaryError
 from stack.cli_env import add_env_flag, add_secret_file_flag, secret
 from stack.config import GatewayConfig, load_gateway_config
@@ -35,6 +39,7 @@ from stack.http_common import check_admin_token, error_response, read_limited_bo
 from stack.label_feedback import AwaitingLabels, FeedbackRejected, parse_feedback
 from stack.model import LITE_MODEL
 from stack.proxy import Proxy, ProxyOutcome
+from stack.rate_limit import RateLimiter
 from stack.replicas import ReplicaState
 from stack.retry_budget import RetryBudget
 from stack.routing import Router
@@ -53,6 +58,12 @@ def _headers(served_by: str, version: str, attempts: int, degraded: bool) -> dic
         "X-Attempts": str(attempts),
         "X-Degraded": "true" if degraded else "false",
     }
+
+
+def _shed_response(status: int, message: str, retry_after_s: int) -> Response:
+    """A refusal for overload (429 or 503): nothing was attempted, and the client may retry after a while."""
+    headers = {**_headers("none", "none", 0, False), "Retry-After": str(retry_after_s), "X-Shed": "true"}
+    return error_response(status, message, headers)
 
 
 class Gateway:
@@ -96,6 +107,8 @@ class Gateway:
             self.canary,
             self.counters,
         )
+        self.rate_limit = RateLimiter(mechanisms.rate_limit, self.counters)
+        self.admission = Admission(mechanisms.admission, self.counters)
         self.responses = prometheus.Counter("chaosdrill_gateway_responses_total", "Responses by status.")
         self.latency = prometheus.Histogram("chaosdrill_gateway_request_latency_seconds", "Client latency.")
 
@@ -126,16 +139,44 @@ class Gateway:
         started = time.perf_counter()
         self.counters.requests += 1
         request_id = request.headers.get("x-request-id")
-        try:
-            body = await read_limited_body(request, MAX_BODY_BYTES)
-            response = await self._route(body, request_id)
-        except RequestRejected as rejected:
-            response = error_response(rejected.status, rejected.message, _headers("none", "none", 0, False))
+        response = self._over_rate(request)
+        if response is None:
+            response = await self._admit(request, request_id)
         if request_id:
             response.headers["X-Request-Id"] = request_id
         self.responses.inc(labels={"status": str(response.status_code)})
         self.latency.observe(time.perf_counter() - started)
         return response
+
+    def _over_rate(self, request: Request) -> Response | None:
+        """A 429 when the client has no token left; None to go on (or with rate limiting off)."""
+        if not self.rate_limit.enabled:
+            return None
+        client = self.rate_limit.client(request.headers)
+        wait = self.rate_limit.take(client)
+        if not wait:
+            return None
+        retry_after = self.rate_limit.retry_after_s(wait)
+        return _shed_response(429, f"rate limit of client {client!r} exceeded", retry_after)
+
+    async def _admit(self, request: Request, request_id: str | None) -> Response:
+        """The request within an admission slot, or a 503 decided before its body is read."""
+        if not self.admission.enabled:
+            return await self._handle(request, request_id)
+        if not await self.admission.acquire():
+            config = self.admission.config
+            return _shed_response(503, "overloaded: request shed by admission control", config.retry_after_s)
+        try:
+            return await self._handle(request, request_id)
+        finally:
+            self.admission.release()
+
+    async def _handle(self, request: Request, request_id: str | None) -> Response:
+        try:
+            body = await read_limited_body(request, MAX_BODY_BYTES)
+            return await self._route(body, request_id)
+        except RequestRejected as rejected:
+            return error_response(rejected.status, rejected.message, _headers("none", "none", 0, False))
 
     async def _route(self, body: bytes, request_id: str | None) -> Response:
         drift = self.config.mechanisms.drift
@@ -230,6 +271,8 @@ class Gateway:
             "drift": self.drift.describe(),
             "shadow": self.shadow.describe(),
             "labels": self.labels.describe(),
+            "admission": self.admission.describe(),
+            "rate_limit": self.rate_limit.describe(),
             "mechanisms": self.config.mechanisms.model_dump(),
             "counters": self.counters.as_dict(),
         }

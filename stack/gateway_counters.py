@@ -14,6 +14,12 @@ class GatewayCounters:
     breaker_transitions: int = 0
     rollbacks: int = 0
     degraded: int = 0
+    shed: int = 0
+    """Requests refused by admission control (503): queue full, or waited too long for a slot."""
+    rate_limited: int = 0
+    """Requests refused by a client's rate limit (429)."""
+    rate_limit_evictions: int = 0
+    """Clients' buckets forgotten to keep at most rate_limit.max_clients."""
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -1,15 +1,18 @@
 """Prometheus exposition of the gateway: responses, latency, event counters, per-replica breaker/health
-gauges, drift scores and the canary weight — the same numbers /admin/state reports."""
+gauges, drift scores, the canary weight and the overload gauges (admission in flight and queued, clients
+rate-limited) — the same numbers /admin/state reports."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from stack import prometheus
+from stack.admission import Admission
 from stack.canary import CanaryController
 from stack.drift import DriftMonitor
 from stack.gateway_counters import GatewayCounters
 from stack.label_feedback import AwaitingLabels
+from stack.rate_limit import RateLimiter
 from stack.replicas import ReplicaState
 
 
@@ -24,6 +27,8 @@ class MetricsSource(Protocol):
     drift: DriftMonitor
     canary: CanaryController
     labels: AwaitingLabels
+    admission: Admission
+    rate_limit: RateLimiter
 
 
 _BREAKER_LEVEL = {"closed": 0, "half_open": 1, "open": 2}
@@ -69,4 +74,13 @@ def render_gateway_metrics(gateway: MetricsSource) -> str:
     for state, count in gateway.labels.describe().items():
         labels.set(count, {"state": state})
     families.append(labels)
+    overload = {
+        "admission_in_flight": ("Requests holding an admission slot.", gateway.admission.in_flight),
+        "admission_queued": ("Requests waiting for an admission slot.", gateway.admission.queued),
+        "rate_limit_clients": ("Clients with a rate-limit bucket.", gateway.rate_limit.clients),
+    }
+    for name, (help_text, value) in overload.items():
+        gauge = prometheus.Gauge(f"chaosdrill_gateway_{name}", help_text)
+        gauge.set(value)
+        families.append(gauge)
     return prometheus.render(families)
