@@ -106,6 +106,11 @@ def _summary(
     )
     load = scenario.load
     planned = {"mode": load.mode, "users": load.users, "rate": load.rate, "duration_s": load.duration}
+    if load.stages:
+        planned["stages"] = [
+            {"duration_s": stage.duration, "users": stage.users, "rate": stage.rate, "ramp": stage.ramp}
+            for stage in load.stages
+        ]
     return RunSummary(
         scenario=scenario.name,
         description=scenario.description,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from faults.kind import FaultOrder
 from harness.backend_offers import backend_offer
 from harness.durations import format_duration
+from harness.load.shapes import describe_stages
 from harness.scenario.checks import matching_replicas
 from harness.scenario.model import FaultSpec, Scenario, TargetSpec
 from harness.scenario.overlaps import check_overlaps
@@ -56,14 +57,23 @@ class Plan:
     def describe(self) -> str:
         """Human-readable timeline for `chaosdrill plan`."""
         load = self.scenario.load
-        closed = load.mode == "closed"
-        model = f"{load.users} users (closed model)" if closed else f"{load.rate:g} req/s (open model)"
+        if load.stages:
+            model = f"{len(load.stages)} stages ({load.mode} model)"
+        elif load.mode == "closed":
+            model = f"{load.users} users (closed model)"
+        else:
+            model = f"{load.rate:g} req/s (open model)"
         backend = backend_offer(self.scenario.stack).name
         lines = [
             f"scenario {self.scenario.name}: seed {self.seed}, backend {backend}",
             f"  {'0s':>8}  load starts: {model}, {load.rows} rows/request",
         ]
         events: list[tuple[float, str]] = []
+        start = 0.0
+        for number, stage in enumerate(load.stages or [], 1):
+            words = describe_stages([{**stage.model_dump(), "duration_s": stage.duration}])
+            events.append((start, f"stage {number}: {words}"))
+            start += stage.duration
         for fault in self.faults:
             kind = fault.spec.fault_kind
             targets = ", ".join(fault.targets) or kind.subject or ""

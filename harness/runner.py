@@ -27,6 +27,7 @@ from harness.interrupts import Interrupted, NotedSignals, noting_signals, raisin
 from harness.journal import EVENTS_FILE, SCENARIO_COPY, RunInfo
 from harness.load.config import FeedbackConfig, LoadConfig
 from harness.load.process import LoadProcess
+from harness.load.shapes import StageConfig
 from harness.plan import Plan
 from harness.preflight import preflight
 from harness.probe_monitor import watch_probes
@@ -230,4 +231,8 @@ def load_config(scenario: Scenario, plan: Plan, target_url: str) -> LoadConfig:
         request_timeout_s=load.request_timeout,
         late_tolerance_s=load.late_tolerance,
         think_time_s=load.think_time,
+        stages=[
+            StageConfig(duration_s=stage.duration, users=stage.users, rate=stage.rate, ramp=stage.ramp)
+            for stage in load.stages or []
+        ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.load.drift import DriftWindow
 from harness.load.observation import Observation
 from harness.load.request_spec import RequestSpec
+from harness.load.shapes import StageConfig
 
 
 class FeedbackConfig(BaseModel):
@@ -50,6 +52,9 @@ class LoadConfig(BaseModel):
     request_timeout_s: float = Field(gt=0)
     late_tolerance_s: float = Field(ge=0)
     think_time_s: float = Field(ge=0)
+    stages: list[StageConfig] = Field(default_factory=list)
+    """The load's shape (harness/load/shapes.py), their durations adding up to `duration_s`; none: a
+    constant `users` or `rate` throughout."""
     drifts: list[DriftWindow] = Field(default_factory=list)
     """Injected data drift, applied to rows by their request's intended send time."""
     log_features: bool = False
@@ -73,11 +78,21 @@ class LoadConfig(BaseModel):
     @model_validator(mode="after")
     def _mode_has_its_parameter(self) -> Self:
         """A closed run without a user count or an open run without a rate has no defined load."""
-        if self.mode == "closed" and self.users is None:
+        if self.stages:
+            level = "users" if self.mode == "closed" else "rate"
+            if any(getattr(stage, level) is None for stage in self.stages):
+                raise ValueError(f"every stage of the {self.mode}-model load sets '{level}'")
+            if not math.isclose(sum(s.duration_s for s in self.stages), self.duration_s):
+                raise ValueError("the stages' durations must add up to duration_s")
+        elif self.mode == "closed" and self.users is None:
             raise ValueError("closed load model needs 'users'")
-        if self.mode == "open" and self.rate is None:
+        elif self.mode == "open" and self.rate is None:
             raise ValueError("open load model needs 'rate' (requests per second)")
         return self
+
+    def rate_stages(self) -> list[StageConfig]:
+        """The open model's schedule: its stages, or its one rate throughout."""
+        return self.stages or [StageConfig(duration_s=self.duration_s, rate=self.rate)]
 
     @model_validator(mode="after")
     def _drifts_fit_the_schema(self) -> Self:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import gevent
 from geventhttpclient.response import HTTPConnectionClosed
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, LoadTestShape, constant, task
 from locust.contrib.fasthttp import FastHttpSession, FastResponse
 from locust.exception import StopUser
 
@@ -25,6 +25,7 @@ from harness.load.label_poster import LabelPoster
 from harness.load.observation import AnswerReader
 from harness.load.payloads import PayloadGenerator
 from harness.load.samples import Sample, SampleWriter
+from harness.load.shapes import RateSchedule, StageConfig, users_at
 from harness.load.truth import ReferenceTruth, format_truth
 
 
@@ -157,27 +158,38 @@ class RequestRecorder:
 
 
 class OpenLoopSchedule:
-    """Hands out intended send times t0 + i/rate, one slot per claim, until the end of the run."""
+    """Hands out intended send times from the rate schedule, one slot per claim, until the end of the run."""
 
-    def __init__(self, t0: float, rate: float, t_end: float) -> None:
-        self.t0 = t0
-        self.rate = rate
-        self.t_end = t_end
+    def __init__(self, rates: RateSchedule) -> None:
+        self.rates = rates
+        self.t_end = rates.t_end
         self.claimed = 0
 
     def claim(self, now: float) -> float | None:
         """The next slot's intended time, or None once the run is over: slots still owed at the end
         are not sent after it (they are counted as not sent instead)."""
-        t_intended = self.t0 + self.claimed / self.rate
-        if t_intended >= self.t_end or now >= self.t_end:
+        t_intended = self.rates.time_of(self.claimed)
+        if t_intended is None or now >= self.t_end:
             return None
         self.claimed += 1
         return t_intended
 
     def due(self, now: float) -> int:
         """How many slots had their intended time before `now` (capped at the end of the run)."""
-        elapsed = min(now, self.t_end) - self.t0
-        return max(0, math.ceil(elapsed * self.rate))
+        return max(0, math.ceil(self.rates.arrivals_by(min(now, self.t_end))))
+
+
+class StagedUsers(LoadTestShape):
+    """The closed model's user count per stage; Locust asks once a second. Past the last stage it holds the
+    last count: the users stop themselves at the deadline, as in a constant load."""
+
+    def __init__(self, stages: list[StageConfig], spawn_rate: float) -> None:
+        super().__init__()
+        self.stages = stages
+        self.spawn_rate = spawn_rate
+
+    def tick(self) -> tuple[int, float]:
+        return users_at(self.stages, self.get_run_time()), self.spawn_rate
 
 
 class _RecordingUser(FastHttpUser):
@@ -228,8 +240,7 @@ def build_user_class(
         "connection_timeout": config.request_timeout_s,
     }
     if config.mode == "open":
-        assert config.rate is not None
-        schedule = OpenLoopSchedule(t0, config.rate, t_end)
+        schedule = OpenLoopSchedule(RateSchedule(t0, config.rate_stages()))
         return type("OpenLoopLoad", (OpenLoopUser,), {**common, "schedule": schedule}), schedule
     closed = {**common, "deadline": t_end, "wait_time": constant(config.think_time_s)}
     return type("ClosedLoopLoad", (ClosedLoopUser,), closed), None

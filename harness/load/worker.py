@@ -32,7 +32,7 @@ from harness.load.observation import AnswerReader
 from harness.load.payloads import FeatureSchemaError, PayloadGenerator, check_schema
 from harness.load.replay import load_replay
 from harness.load.samples import SampleWriter
-from harness.load.users import AnswerLog, OpenLoopSchedule, RequestRecorder, build_user_class
+from harness.load.users import AnswerLog, OpenLoopSchedule, RequestRecorder, StagedUsers, build_user_class
 
 _POLL_S = 0.01
 
@@ -90,9 +90,11 @@ def _users(
     writer = SampleWriter(out_dir / SAMPLES_FILE)
     errors = ErrorSampler(out_dir / ERROR_SAMPLES_FILE)
     answers = AnswerLog(writer, AnswerReader(config.observe), errors)
+    shape = StagedUsers(config.stages, config.spawn_rate) if config.stages else None
     if payloads is None:
+        timeout = config.request_timeout_s
         environment = Environment(
-            user_classes=classes, host=config.target_url, stop_timeout=config.request_timeout_s
+            user_classes=classes, host=config.target_url, shape_class=shape, stop_timeout=timeout
         )
         return environment, LocustfileRecorder(environment, answers), None, [writer, errors]
     features_log = FeatureLog(out_dir / FEATURES_FILE, payloads.names) if config.log_features else None
@@ -101,7 +103,15 @@ def _users(
         labels = LabelPoster(config.target_url, config.feedback, config.request_timeout_s)
     recorder = RequestRecorder(config, payloads, answers, features_log, labels)
     user_class, schedule = build_user_class(config, recorder, t0)
-    environment = Environment(user_classes=[user_class], host=config.target_url)
+    staged = config.mode == "closed" and shape is not None
+    environment = Environment(
+        user_classes=[user_class],
+        host=config.target_url,
+        shape_class=shape if staged else None,
+        # Users a stage no longer needs finish the request they are sending, so every request sent is
+        # recorded; a request takes at most its timeout.
+        stop_timeout=config.request_timeout_s if staged else None,
+    )
     streams: list[Stream] = [writer, errors] if features_log is None else [writer, errors, features_log]
     return environment, recorder, schedule, streams
 
@@ -130,7 +140,9 @@ def run(config: LoadConfig, out_dir: Path) -> dict[str, object]:
             started = _sleep_until(t0, interrupted)
         else:
             started = _sleep_until(t0, interrupted)
-            if started:
+            if started and environment.shape_class is not None:
+                runner.start_shape()
+            elif started:
                 assert config.users is not None
                 runner.start(config.users, spawn_rate=config.spawn_rate)
         t_end = t0 + config.duration_s

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from harness.load.observation import Observation
+from harness.load.shapes import describe_stages
 from harness.report import series
 from harness.report.document import Image, ReportView, Section, Table
 from harness.report.fault_outcome import held, never_recovered, unconfirmed_s
@@ -49,18 +50,24 @@ def verdict_reason(summary: RunSummary) -> str:
 
 
 def _load_model(load: dict[str, Any]) -> str:
-    if load.get("rate"):
+    if isinstance(stages := load.get("stages"), list) and stages:
+        model = f"{_article(load.get('mode'))} load in {len(stages)} stages ({describe_stages(stages)})"
+    elif load.get("rate"):
         model = f"an open-model load of {fmt_number(load['rate'])} requests/s"
     elif load.get("users"):
         model = f"a closed-model load of {load['users']} users"
     elif load.get("mode"):
-        model = f"a {load['mode']}-model load"
+        model = f"{_article(load['mode'])} load"
     else:
         model = "a load"
     duration = load.get("duration", load.get("duration_s"))
     if isinstance(duration, int | float):
         return f"{model} for {fmt_seconds(duration)}"
     return f"{model} for {duration}" if duration else model
+
+
+def _article(mode: object) -> str:
+    return "an open-model" if mode == "open" else "a closed-model" if mode == "closed" else "a"
 
 
 _LOAD_TALLIES = (("completed", "completed"), ("late", "late"), ("not_sent", "not sent"))

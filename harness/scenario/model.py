@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    NonNegativeInt,
     PositiveInt,
     ValidationError,
     ValidationInfo,
@@ -172,6 +173,13 @@ class StackSpec(Strict):
         return replicas
 
 
+def _parse_stage_rate(value: object) -> float:
+    """A stage's rate may be zero: a pause between bursts."""
+    if value in (0, "0", "0/s", "0/m"):
+        return 0.0
+    return _parse_rate(value)
+
+
 def _parse_rate(value: object) -> float:
     """Open-model arrival rate: `200/s` or `600/m`."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -216,6 +224,22 @@ class FeedbackSpec(Strict):
     id_header: str = Field("X-Request-Id", pattern=r"^[A-Za-z0-9-]+$")
 
 
+class StageSpec(Strict):
+    """`load.stages[]`: hold `users` (closed model) or `rate` (open model) for `duration`, or with `ramp:
+    true` move there linearly from the previous stage's level (from zero for the first)."""
+
+    duration: PositiveDuration
+    users: NonNegativeInt | None = None
+    rate: Annotated[float, BeforeValidator(_parse_stage_rate)] | None = None
+    ramp: bool = False
+
+    @model_validator(mode="after")
+    def _one_level(self) -> StageSpec:
+        if (self.users is None) == (self.rate is None):
+            raise ValueError("set exactly one of 'users' (closed model) or 'rate' (open model, e.g. '100/s')")
+        return self
+
+
 class LoadSpec(RequestFields, Strict):
     """Closed model (`users`) or open model (`rate`), never both; `path`, `request`, `observe` and
     `locustfile` come from RequestFields."""
@@ -226,7 +250,10 @@ class LoadSpec(RequestFields, Strict):
     spawn_rate: float = Field(100.0, gt=0)
     rate: Annotated[float, BeforeValidator(_parse_rate)] | None = None
     max_users: PositiveInt = 200
-    duration: PositiveDuration
+    duration: PositiveDuration | None = None
+    """The load's length; with `stages`, their sum (give one or the other)."""
+    stages: list[StageSpec] | None = Field(None, min_length=1)
+    """The load's shape: steps, ramps and spikes (harness/load/shapes.py), instead of `users`/`rate`."""
     rows: PositiveInt = 4
     """Feature rows per request (the batch size the model server sees)."""
     think_time: Duration = 0.0
@@ -236,12 +263,30 @@ class LoadSpec(RequestFields, Strict):
 
     @model_validator(mode="after")
     def _one_model(self) -> LoadSpec:
+        if self.stages is not None:
+            return self._staged()
         if (self.users is None) == (self.rate is None):
             raise ValueError("set exactly one of 'users' (closed model) or 'rate' (open model, e.g. '100/s')")
+        if self.duration is None:
+            raise ValueError("duration: required (or give 'stages')")
+        return self
+
+    def _staged(self) -> LoadSpec:
+        """Stages set the level and the length: no `users`, `rate` or `duration` beside them, and one model
+        throughout (a closed-model stage among open-model ones would change what latency means)."""
+        assert self.stages is not None
+        beside = [name for name in ("users", "rate", "duration") if getattr(self, name) is not None]
+        if beside:
+            raise ValueError(f"stages set the load's level and length: leave out {', '.join(beside)}")
+        if len({stage.users is None for stage in self.stages}) > 1:
+            raise ValueError("stages: all set 'users' (closed model) or all set 'rate' (open model)")
+        self.duration = sum(stage.duration for stage in self.stages)
         return self
 
     @property
     def mode(self) -> Literal["closed", "open"]:
+        if self.stages is not None:
+            return "closed" if self.stages[0].users is not None else "open"
         return "closed" if self.users is not None else "open"
 
 
