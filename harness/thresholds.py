@@ -26,7 +26,9 @@ _EXPRESSION = re.compile(
     r"(?P<value>-?\d+(?:\.\d+)?)\s*(?P<unit>us|ms|s|%)?\s*$"
 )
 _METRIC_KEY = re.compile(r"^(?P<metric>[a-z_]+)(?:\{(?P<scope>[^{}]*)\})?$")
-_SCOPE = re.compile(r"\s*(?:(?P<steady>steady)|(?P<kind>fault|version|replica):\s*(?P<name>[^\s{}]+))\s*")
+_SCOPE = re.compile(
+    r"\s*(?:(?P<steady>steady)|(?P<kind>fault|version|replica|stage):\s*(?P<name>[^\s{}]+))\s*"
+)
 
 _TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
@@ -43,6 +45,8 @@ class MetricSpec:
     percentiles: bool = False
     plain: frozenset[str] = frozenset({"count"})
     """Aggregations of a 'fraction' metric that are plain numbers (a count, a mean absolute error)."""
+    spans: bool = False
+    """A per-second figure: only scopes that are a stretch of time (all, `{stage:N}`, `{fault:NAME}`)."""
 
 
 _RATE_OR_COUNT = frozenset({"rate", "count"})
@@ -69,6 +73,10 @@ METRICS: dict[str, MetricSpec] = {
     "quality": MetricSpec(
         frozenset({"accuracy", "error_rate", "mae"}), "fraction", scoped=True, plain=frozenset({"mae"})
     ),
+    # answers a stack refused to serve for overload: 429 (rate limited) or 503 (shed, unavailable)
+    "shed": MetricSpec(_RATE_OR_COUNT, "fraction", scoped=True),
+    # good answers (2xx, not from the fallback model) per second of the scope's time span
+    "goodput": MetricSpec(frozenset({"rps"}), "number", scoped=True, spans=True),
     # fraction of SLO windows that met the SLO (outside faults, during faults, all)
     "slo": MetricSpec(frozenset({"steady", "faulted", "overall"}), "fraction", scoped=False),
 }
@@ -76,17 +84,17 @@ METRICS: dict[str, MetricSpec] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """Which requests a threshold looks at: all, those outside every fault, those during one fault, or
-    those one model version or replica answered."""
+    """Which requests a threshold looks at: all, those outside every fault, those during one fault or
+    one load stage, or those one model version or replica answered."""
 
     kind: str
-    """'all', 'steady', 'fault', 'version' or 'replica'."""
+    """'all', 'steady', 'fault', 'stage', 'version' or 'replica'."""
     fault: str | None = None
     name: str | None = None
-    """The version or replica."""
+    """The version, replica, or stage number (from 1)."""
 
     def label(self) -> str:
-        if self.kind in ("version", "replica"):
+        if self.kind in ("version", "replica", "stage"):
             return f"{{{self.kind}:{self.name}}}"
         return {"all": "", "steady": "{steady}"}.get(self.kind, f"{{fault:{self.fault}}}")
 
@@ -134,14 +142,20 @@ def parse_metric_key(key: str) -> tuple[str, Scope]:
     scope = _SCOPE.fullmatch(scope_text)
     if scope is None:
         raise ValueError(
-            f"invalid scope {{{scope_text}}} on {metric!r}: use {{steady}}, {{fault:NAME}}, {{version:V}} "
-            "or {replica:R}"
+            f"invalid scope {{{scope_text}}} on {metric!r}: use {{steady}}, {{fault:NAME}}, {{stage:N}}, "
+            "{version:V} or {replica:R}"
         )
-    if scope["steady"]:
-        return metric, Scope("steady")
-    if scope["kind"] == "fault":
-        return metric, Scope("fault", scope["name"])
-    return metric, Scope(scope["kind"], name=scope["name"])
+    kind, name = ("steady", None) if scope["steady"] else (scope["kind"], scope["name"])
+    if kind == "stage" and not (name.isdigit() and int(name) >= 1):
+        raise ValueError(f"invalid scope {{{scope_text}}} on {metric!r}: stages are numbered from 1")
+    if METRICS[metric].spans and kind not in ("fault", "stage"):
+        raise ValueError(
+            f"{metric} is per second of a stretch of time: the whole load, {{stage:N}} or {{fault:NAME}}, "
+            f"not {{{scope_text}}}"
+        )
+    if kind == "fault":
+        return metric, Scope("fault", name)
+    return metric, Scope(kind, name=name)
 
 
 def parse_threshold(metric: str, scope: Scope, text: str) -> Threshold:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -43,6 +44,9 @@ class ServerSettings:
     max_body_bytes: int = 1_048_576
     max_rows: int = 1024
     base_latency_ms: float = 3.0
+    concurrency: int = 0
+    """Batches served at once, like a GPU's slots: more wait in line (FIFO), which is what makes a replica
+    saturate and queue under overload. 0: no limit (every request sleeps its latency in parallel)."""
 
 
 class ModelServer:
@@ -56,6 +60,7 @@ class ModelServer:
         self.faults = FaultState()
         self.started = time.monotonic()
         self.in_flight = 0
+        self._slots = asyncio.Semaphore(settings.concurrency) if settings.concurrency > 0 else None
         self.requests = prometheus.Counter("chaosdrill_model_requests_total", "Predict requests by status.")
         self.errors = prometheus.Counter("chaosdrill_model_errors_total", "Predict 5xx answers by cause.")
         self.latency = prometheus.Histogram("chaosdrill_model_request_latency_seconds", "Predict latency.")
@@ -101,9 +106,10 @@ class ModelServer:
             self.errors.inc(labels={"cause": "injected"})
             return error_response(faults.error_status, faults.error_message, self._headers())
         cold = 1.0 if self.is_warm() else self.settings.warmup_slowdown
-        await asyncio.sleep(
-            self.settings.base_latency_ms / 1000 * faults.slowdown * model.latency_factor * cold
-        )
+        async with self._slots or contextlib.nullcontext():
+            await asyncio.sleep(
+                self.settings.base_latency_ms / 1000 * faults.slowdown * model.latency_factor * cold
+            )
         if model.error_rate and random.random() < model.error_rate:
             self.errors.inc(labels={"cause": "model"})
             return error_response(500, f"model {model.name}: inference produced NaN logits", self._headers())

@@ -32,13 +32,16 @@ class NodeSpec:
     link_url: str = ""
     """Where the gateway reaches it: through the fault proxy."""
     extra: dict[str, Any] = field(default_factory=dict)
+    server: dict[str, object] = field(default_factory=dict)
+    """`stack.model_server` settings every start of this node gets; a fault's own settings win."""
 
     def model_server_argv(
         self, host: str = "127.0.0.1", settings: Mapping[str, object] | None = None
     ) -> list[str]:
         """No admin token: any local user can read a command line (see `MODEL_SERVER_TOKEN_ENV`).
         `settings`: other `stack.model_server` settings by name (`{"warmup": 5.0}` → `--warmup 5.0`)."""
-        flags = {f"--{key.replace('_', '-')}": str(value) for key, value in (settings or {}).items()}
+        chosen = {**self.server, **(settings or {})}
+        flags = {f"--{key.replace('_', '-')}": str(value) for key, value in chosen.items()}
         return [
             sys.executable, "-m", "stack.model_server",
             "--host", host, "--port", str(self.port), "--name", self.name,
@@ -50,9 +53,14 @@ class NodeSpec:
 def reference_nodes(stack: StackSpec) -> list[NodeSpec]:
     """The replicas, then the canary slots."""
     slots = [
-        NodeSpec(name, labels, stack.version, canary=True) for name, labels in stack.canary_slots().items()
+        NodeSpec(name, labels, stack.version, canary=True, server=stack.model_server.settings())
+        for name, labels in stack.canary_slots().items()
     ]
-    return [NodeSpec(r.name, r.all_labels(), stack.version) for r in stack.replicas] + slots
+    replicas = [
+        NodeSpec(r.name, r.all_labels(), stack.version, server=stack.model_server.settings())
+        for r in stack.replicas
+    ]
+    return replicas + slots
 
 
 def gateway_config(stack: StackSpec, nodes: list[NodeSpec]) -> dict[str, Any]:

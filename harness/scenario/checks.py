@@ -172,6 +172,11 @@ def _check_expectations(scenario: Scenario, backend: BackendOffer) -> None:
     for threshold in scenario.expectations.thresholds():
         if threshold.scope.kind == "fault" and threshold.scope.fault not in faults:
             raise ValueError(f"expectations.{threshold.metric}{threshold.scope.label()}: no such fault")
+        stages = len(scenario.load.stages or [])
+        if threshold.scope.kind == "stage" and int(threshold.scope.name or 0) > stages:
+            raise ValueError(
+                f"expectations.{threshold.metric}{threshold.scope.label()}: the load has {stages} stage(s)"
+            )
         if threshold.scope == Scope("steady") and not faults:
             raise ValueError(f"expectations.{threshold.metric}{{steady}}: the scenario has no faults")
         if threshold.metric == "late" and scenario.load.mode != "open":

@@ -116,6 +116,19 @@ class ComposeSpec(Strict):
         return links
 
 
+class ModelServerSpec(Strict):
+    """`stack.model_server`: how every replica of the reference stack serves. `latency` is the time one
+    batch takes; `concurrency` the batches a replica serves at once (a GPU's slots; 0: no limit), beyond
+    which requests queue: what gives the stack a capacity an overload drill can exceed."""
+
+    latency: PositiveDuration = 0.003
+    concurrency: NonNegativeInt = 0
+
+    def settings(self) -> dict[str, object]:
+        """The model server's own settings (stack/model_server.py ServerSettings) these stand for."""
+        return {"base_latency_ms": self.latency * 1000, "concurrency": self.concurrency}
+
+
 class StackSpec(Strict):
     """The stack under test: the built-in reference stack (its replicas and gateway settings), or the user's
     own, as a compose file, as local processes or as an endpoint that already runs (one of the three)."""
@@ -128,6 +141,7 @@ class StackSpec(Strict):
     port: int | None = Field(None, ge=1, le=65535)
     """Fixed gateway port on 127.0.0.1 (default: a free one), e.g. to watch a drill with other tools."""
     startup_timeout: PositiveDuration = 30.0
+    model_server: ModelServerSpec = Field(default_factory=ModelServerSpec)
     compose: ComposeSpec | None = None
     processes: ProcessesSpec | None = None
     external: ExternalSpec | None = None
@@ -143,6 +157,8 @@ class StackSpec(Strict):
             raise ValueError(
                 "a compose file (stack.compose) runs on the docker backend: set stack.backend: docker"
             )
+        if given and "model_server" in self.model_fields_set:
+            raise ValueError(f"stack.model_server: the reference stack's replicas only, not stack.{given[0]}")
         if given and given[0] != "compose" and self.backend != "local":
             raise ValueError(f"stack.{given[0]} runs no containers: leave stack.backend out (local)")
         return self

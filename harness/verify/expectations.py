@@ -8,6 +8,7 @@ drill that proved nothing must not gate green.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,8 @@ class Measurements:
     faults: list[FaultRecord]
     not_sent: int = 0
     """Open-model slots never sent (they have no sample row)."""
+    stage_windows: tuple[FaultWindow, ...] = ()
+    """The load's stages (named by their number from 1), in seconds since load start."""
 
 
 def evaluate(scenario: Scenario, m: Measurements) -> list[ExpectationResult]:
@@ -48,8 +51,26 @@ def evaluate(scenario: Scenario, m: Measurements) -> list[ExpectationResult]:
     return results
 
 
+def _named_window(
+    scope: Scope, fault_windows: Sequence[FaultWindow], stage_windows: Sequence[FaultWindow]
+) -> FaultWindow | None:
+    """The window of a `{fault:NAME}` or `{stage:N}` scope; None for a fault never applied."""
+    windows, name = (stage_windows, scope.name) if scope.kind == "stage" else (fault_windows, scope.fault)
+    return next((w for w in windows if w.name == name), None)
+
+
+def _span(scope: Scope, m: Measurements, load_s: float) -> FaultWindow | None:
+    """The stretch of time a per-second metric divides by: the whole load, a stage, an applied fault."""
+    if scope.kind == "all":
+        return FaultWindow("load", 0.0, load_s)
+    return _named_window(scope, m.fault_windows, m.stage_windows)
+
+
 def scoped_samples(
-    samples: pd.DataFrame, scope: Scope, fault_windows: list[FaultWindow]
+    samples: pd.DataFrame,
+    scope: Scope,
+    fault_windows: Sequence[FaultWindow],
+    stage_windows: Sequence[FaultWindow] = (),
 ) -> pd.DataFrame | None:
     """The requests a scope looks at; None for a fault that has no window (it was never applied)."""
     if scope.kind == "all":
@@ -62,7 +83,7 @@ def scoped_samples(
         return samples[~inside]
     if scope.kind in ("version", "replica"):
         return samples[samples[scope.kind] == scope.name]
-    window = next((w for w in fault_windows if w.name == scope.fault), None)
+    window = _named_window(scope, fault_windows, stage_windows)
     return None if window is None else samples[window.covers(t)]
 
 
@@ -95,7 +116,7 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
         return _slo_compliance(m.windows, threshold.aggregation)
     if metric == "late":
         return _late(m, threshold.aggregation)
-    samples = scoped_samples(m.samples, threshold.scope, m.fault_windows)
+    samples = scoped_samples(m.samples, threshold.scope, m.fault_windows, m.stage_windows)
     if samples is None:
         return None, f"fault {threshold.scope.fault} was never applied, so no request fell in its window"
     scope = _scope_text(threshold.scope)
@@ -105,6 +126,8 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
         return _burn(samples, scenario.slo.availability)
     if metric == "quality":
         return _quality(samples, threshold.aggregation, scenario, scope)
+    if metric == "goodput":
+        return _goodput(samples, _span(threshold.scope, m, scenario.load.duration), scope)
     signal = _SIGNALS.get(metric)
     if signal is None:
         return _aggregate(samples, threshold), f"over {len(samples):,} requests{scope}"
@@ -118,6 +141,8 @@ def _observe(threshold: Threshold, scenario: Scenario, m: Measurements) -> tuple
 def _scope_text(scope: Scope) -> str:
     if scope.kind in ("version", "replica"):
         return f" answered by {scope.kind} {scope.name}"
+    if scope.kind == "stage":
+        return f" in load stage {scope.name}"
     return {"all": "", "steady": " outside fault windows"}.get(scope.kind, f" during fault {scope.fault}")
 
 
@@ -143,6 +168,16 @@ def _quality(
     return observed, f"over {scored:,} rows of {int((scores['rows_scored'] > 0).sum()):,} answers{scope}"
 
 
+def _goodput(samples: pd.DataFrame, window: FaultWindow | None, scope: str) -> tuple[float, str]:
+    """Good answers — 2xx, and not from the fallback model, which answers for a model that did not — per
+    second of the scope's span, counted by intended send time (the open model keeps offering load through
+    an overload, so a collapse shows as fewer good answers in the same span)."""
+    assert window is not None  # a goodput scope is a span: the whole load, a stage, or an applied fault
+    good = int(((samples["ok"] == 1) & (samples["degraded"] != 1)).sum())
+    span = window.end_s - window.start_s
+    return good / span, f"({good:,} good answers of {len(samples):,} in {span:.1f}s){scope}"
+
+
 def _burn(samples: pd.DataFrame, availability: float) -> tuple[float, str]:
     allowed = len(samples) * (1 - availability)
     errors = int((samples["ok"] == 0).sum())
@@ -155,6 +190,7 @@ _FLAGS = {
     "degraded": lambda s: s["degraded"] == 1,
     "client_errors": lambda s: s["error"] == "http_4xx",
     "server_errors": lambda s: (s["ok"] == 0) & (s["error"] != "http_4xx"),
+    "shed": lambda s: s["status"].isin((429, 503)),
 }
 
 _AGGREGATIONS = {"avg": np.mean, "mean": np.mean, "med": np.median, "min": np.min, "max": np.max}

@@ -29,6 +29,15 @@ class Verification:
     traffic_share: dict[str, float]
 
 
+def _stage_windows(scenario: Scenario) -> tuple[FaultWindow, ...]:
+    """The load's stages as windows named by their number (from 1), in seconds since load start."""
+    windows, start = [], 0.0
+    for number, stage in enumerate(scenario.load.stages or [], 1):
+        windows.append(FaultWindow(str(number), start, start + stage.duration))
+        start += stage.duration
+    return tuple(windows)
+
+
 def verify(
     scenario: Scenario,
     samples: pd.DataFrame,
@@ -60,7 +69,7 @@ def verify(
             fault.recovery_s = recoveries[fault.name].seconds
     evidence = run_evidence(samples, windows, snapshots, probe_readings, load_started_at)
     signals = respond(scenario, faults, recoveries, evidence)
-    measurements = Measurements(samples, windows, fault_windows, faults, not_sent)
+    measurements = Measurements(samples, windows, fault_windows, faults, not_sent, _stage_windows(scenario))
     return Verification(
         samples=samples,
         windows=windows,

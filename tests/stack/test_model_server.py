@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -99,3 +101,21 @@ def test_a_cold_replica_is_unready_and_slow_until_warm(stack: StackLauncher) -> 
     assert latency_sum(cold.url) > 10 * 0.050  # 10 requests at ~60 ms rather than ~3 ms
     assert wait_until(lambda: httpx.get(f"{cold.url}/readyz").status_code == 200, 15.0)
     assert httpx.get(f"{cold.url}/info").json()["ready"] is True
+
+
+def test_a_replica_with_one_slot_serves_one_batch_at_a_time(stack: StackLauncher) -> None:
+    """`concurrency: 1`, like a GPU with one slot: 8 requests at once take 8 service times, queued in line;
+    without the limit they are served side by side."""
+    one_slot, unlimited = stack.model_servers(
+        [
+            {"name": "gpu-s", "base_latency_ms": 100, "concurrency": 1},
+            {"name": "gpu-u", "base_latency_ms": 100},
+        ]
+    )
+    bodies = [baseline_body(seed=s) for s in range(8)]
+    timings = {}
+    for replica in (one_slot, unlimited):
+        started = time.perf_counter()
+        assert all(r.status_code == 200 for r in send_requests(replica.url, bodies, concurrency=8))
+        timings[replica.url] = time.perf_counter() - started
+    assert timings[one_slot.url] >= 0.8 and timings[unlimited.url] < 0.4, timings

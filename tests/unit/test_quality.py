@@ -92,7 +92,8 @@ def test_quality_thresholds_parse_with_their_units_and_scopes():
         parse_threshold("quality", scope, "mae < 5%")
     with pytest.raises(ValueError, match="unknown aggregation 'rate' for 'quality'"):
         parse_threshold("quality", scope, "rate < 5%")
-    with pytest.raises(ValueError, match=r"use \{steady\}, \{fault:NAME\}, \{version:V\} or \{replica:R\}"):
+    scopes = r"use \{steady\}, \{fault:NAME\}, \{stage:N\}, \{version:V\} or \{replica:R\}"
+    with pytest.raises(ValueError, match=scopes):
         parse_metric_key("quality{model:v2}")
 
 

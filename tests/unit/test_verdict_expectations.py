@@ -167,6 +167,16 @@ THRESHOLDS = [
      "errors count was 20 over 20 requests answered by replica gpu-1"),
     ("slo", "overall > 0.6", 60.0, "%", "fail",
      "slo overall was 60.000% (6 of 10 overall windows met the SLO)"),
+    ("shed", "rate == 15%", 15.0, "%", "pass", "shed rate was 15.000% over 200 requests"),
+    ("shed", "count > 30", 30.0, "", "fail", "shed count was 30 over 200 requests"),
+    ("shed{steady}", "count == 0", 0.0, "", "pass",
+     "shed count was 0 over 130 requests outside fault windows"),
+    ("shed{fault:kill}", "rate >= 60%", 60.0, "%", "pass",
+     "shed rate was 60.000% over 50 requests during fault kill"),
+    ("goodput", "rps >= 6.5", 6.5, "", "pass", "goodput rps was 6.5 (130 good answers of 200 in 20.0s)"),
+    ("goodput", "rps > 6.5", 6.5, "", "fail", "goodput rps was 6.5 (130 good answers of 200 in 20.0s)"),
+    ("goodput{fault:slow}", "rps > 0", 0.0, "", "fail",
+     "goodput rps was 0 (0 good answers of 40 in 4.0s) during fault slow"),
 ]
 # fmt: on
 
@@ -205,9 +215,53 @@ def test_every_metric_aggregation_and_scope_is_covered():
     for metric, spec in METRICS.items():
         aggregations = spec.aggregations | ({"p"} if spec.percentiles else set())
         assert {(metric, a) for a in aggregations} <= {(m, a) for m, a, _ in covered}, metric
-        if spec.scoped:
-            assert {"all", "steady", "fault"} <= {s for m, _, s in covered if m == metric}, metric
+        if spec.scoped:  # a per-second metric has no {steady}: outside faults is no stretch of time
+            needed = {"all", "fault"} | (set() if spec.spans else {"steady"})
+            assert needed <= {s for m, _, s in covered if m == metric}, metric
     assert {"version", "replica"} <= {s for _, _, s in covered}
+
+
+STAGES = [{"duration": "5s", "users": 1}, {"duration": "7s", "users": 3}, {"duration": "8s", "users": 1}]
+"""Stage 1 is segment A (0-5 s), stage 2 segments B, C and D (5-12 s), stage 3 segment E (12-20 s)."""
+
+# fmt: off
+STAGE_THRESHOLDS = [
+    ("latency{stage:1}", "max == 10ms", 10.0, "ms", "pass",
+     "latency max was 10.0ms over 50 requests in load stage 1"),
+    ("errors{stage:2}", "count < 50", 50.0, "", "fail",
+     "errors count was 50 over 70 requests in load stage 2"),
+    ("shed{stage:2}", "rate > 40%", 30 / 70 * 100, "%", "pass",
+     "shed rate was 42.857% over 70 requests in load stage 2"),
+    ("goodput{stage:2}", "rps >= 0.1", 0.0, "", "fail",
+     "goodput rps was 0 (0 good answers of 70 in 7.0s) in load stage 2"),
+    ("goodput{stage:3}", "rps >= 10", 10.0, "", "pass",
+     "goodput rps was 10 (80 good answers of 80 in 8.0s) in load stage 3"),
+]
+# fmt: on
+
+
+def test_stage_scopes_look_at_each_stage_of_a_load_shape():
+    """The same run driven in three stages; their windows come from the stages' durations."""
+    expectations = {key: [text] for key, text, *_ in STAGE_THRESHOLDS}
+    load = {"users": None, "duration": None, "stages": STAGES}
+    verification = verify(scenario(expectations, load=load), the_run(), T0, the_records(), not_sent=10)
+    assert verification.expectations == [
+        result(f"{key}: {text}", observed, text, unit, status,
+               f"{over}; {MET if status == 'pass' else NOT_MET} ({text})")
+        for key, text, observed, unit, status, over in STAGE_THRESHOLDS
+    ]  # fmt: skip
+
+
+def test_a_stage_with_no_requests_is_not_measured():
+    load = {"users": None, "duration": None, "stages": [*STAGES, {"duration": "5s", "users": 1}]}
+    assert evaluate_one("goodput{stage:4}", "rps >= 1", load=load) == result(
+        "goodput{stage:4}: rps >= 1",
+        None,
+        "rps >= 1",
+        "",
+        "not measured",
+        "not measured: no requests in load stage 4",
+    )
 
 
 def test_an_open_ended_fault_lasts_to_the_end_of_the_run():

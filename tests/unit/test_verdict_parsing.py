@@ -118,17 +118,23 @@ def test_typos_are_errors_naming_what_is_wrong(metric, text, message):
         ("errors{ steady }", ("errors", STEADY)),
         ("latency{fault:kill-gpu}", ("latency", Scope("fault", "kill-gpu"))),
         ("latency{fault: kill.gpu_1 }", ("latency", Scope("fault", "kill.gpu_1"))),
+        ("latency{stage:2}", ("latency", Scope("stage", name="2"))),
+        ("goodput{stage: 10 }", ("goodput", Scope("stage", name="10"))),
+        ("goodput{fault:kill}", ("goodput", Scope("fault", "kill"))),
+        ("goodput", ("goodput", ALL)),
+        ("shed{version:v2}", ("shed", Scope("version", name="v2"))),
     ],
 )
 def test_metric_keys(key, parsed):
     assert parse_metric_key(key) == parsed
 
 
-SCOPES = "{steady}, {fault:NAME}, {version:V} or {replica:R}"
+SCOPES = "{steady}, {fault:NAME}, {stage:N}, {version:V} or {replica:R}"
 KNOWN = (
-    "attempts, client_errors, degraded, error_budget, errors, late, latency, quality, recovery_time, "
-    "server_errors, slo"
+    "attempts, client_errors, degraded, error_budget, errors, goodput, late, latency, quality, "
+    "recovery_time, server_errors, shed, slo"
 )
+SPAN = "goodput is per second of a stretch of time: the whole load, {stage:N} or {fault:NAME}, not"
 
 
 @pytest.mark.parametrize(
@@ -152,6 +158,12 @@ KNOWN = (
             f"invalid scope {{steady,fault:a}} on 'errors': use {SCOPES}",
         ),
         ("errors{steadyfault:a}", f"invalid scope {{steadyfault:a}} on 'errors': use {SCOPES}"),
+        ("errors{stage:0}", "invalid scope {stage:0} on 'errors': stages are numbered from 1"),
+        ("errors{stage:one}", "invalid scope {stage:one} on 'errors': stages are numbered from 1"),
+        ("errors{stage:-1}", "invalid scope {stage:-1} on 'errors': stages are numbered from 1"),
+        ("goodput{steady}", f"{SPAN} {{steady}}"),
+        ("goodput{version:v1}", f"{SPAN} {{version:v1}}"),
+        ("goodput{replica:gpu-0}", f"{SPAN} {{replica:gpu-0}}"),
     ],
 )
 def test_malformed_metric_keys_are_errors(key, message):
@@ -164,6 +176,10 @@ def test_scope_labels():
         "",
         "{steady}",
         "{fault:x}",
+    ]
+    assert [Scope("stage", name="3").label(), Scope("version", name="v2").label()] == [
+        "{stage:3}",
+        "{version:v2}",
     ]
 
 
