@@ -140,6 +140,23 @@ MECHANISMS: dict[str, Mechanism] = {
         "whether an answer came from the fallback: the X-Degraded header",
         "degradation.enabled drift.fallback_on_drift",
     ),
+    "shed": Mechanism(
+        "Shed the excess load, and only the excess",
+        "admission control and rate limiting",
+        "what your stack refuses under overload (429/503 with Retry-After): its concurrency limit, queue "
+        "and per-client rates, against the load the drill offered",
+        "refusals in the answers: HTTP 429 and 503",
+        "admission.enabled admission.max_in_flight admission.max_queue admission.queue_timeout_ms "
+        "rate_limit.requests_per_s",
+    ),
+    "goodput": Mechanism(
+        "Keep the model answering at capacity under overload",
+        "load shedding (admission control)",
+        "how your stack behaves past its capacity: whether it refuses the excess fast or queues it until "
+        "timeouts, breakers and the fallback take over",
+        "good answers per second: 2xx answers that are not the fallback's (X-Degraded)",
+        "admission.enabled admission.max_in_flight admission.queue_timeout_ms timeouts.attempt_ms",
+    ),
     "late": Mechanism(
         "Send the load on time (the load generator, not the stack)",
         "the load generator",

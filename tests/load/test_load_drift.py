@@ -81,7 +81,13 @@ VALUE_DRIFTS: list[tuple[DriftWindow, Callable[[list[dict], str], float], float,
 ]
 
 
-@pytest.mark.parametrize(("drift", "measure", "before", "during"), VALUE_DRIFTS, ids=lambda v: str(v)[:30])
+def _drift_id(value: object) -> str | None:
+    """The drift's transform; pytest's own id for the rest. Ids must not hold object addresses: parallel
+    test workers (pytest-xdist) must each collect the same names."""
+    return value.transform if isinstance(value, DriftWindow) else None
+
+
+@pytest.mark.parametrize(("drift", "measure", "before", "during"), VALUE_DRIFTS, ids=_drift_id)
 def test_value_drift_happens_inside_the_window_and_only_there(
     drift: DriftWindow, measure: Callable[[list[dict], str], float], before: float, during: float
 ) -> None:
