@@ -89,7 +89,8 @@ def test_a_canary_wrong_on_its_labelled_rows_is_rolled_back(stack: StackLauncher
     assert _rolled_back_within(gateway.url, timeout_s=15)
     canary = state(gateway.url)["canary"]
     assert canary["reason"].startswith("automated analysis: accuracy on labelled rows"), canary["reason"]
-    assert canary["label_accuracy"]["reference"] - canary["label_accuracy"]["candidate"] > 0.1
+    # The rule that decided: more than max_accuracy_drop (5 points) below stable, at the moment it was judged.
+    assert canary["label_accuracy"]["reference"] - canary["label_accuracy"]["candidate"] > 0.05
     labels = state(gateway.url)["labels"]
     assert labels["labelled"] >= 40 and labels["unmatched"] == 0
 
