@@ -66,6 +66,11 @@ def _shed_response(status: int, message: str, retry_after_s: int) -> Response:
     return error_response(status, message, headers)
 
 
+def _answering_version(headers: dict[str, str], replica: ReplicaState) -> str:
+    """The model version an upstream answer came from: what the replica says, else what it was loaded with."""
+    return headers.get("x-model-version") or replica.version or "unknown"
+
+
 class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
@@ -191,7 +196,7 @@ class Gateway:
             if last.status == 200:
                 await self.shadow.mirror(body, last.body)
                 if request_id and self.labels.enabled:
-                    version = last.headers.get("x-model-version") or last.replica.version or "unknown"
+                    version = _answering_version(last.headers, last.replica)
                     self.labels.remember(request_id, last.replica.group == "canary", version, last.body)
             return self._upstream_response(
                 last.status, last.body, last.headers, last.replica, outcome.attempts
@@ -203,7 +208,7 @@ class Gateway:
     def _upstream_response(
         self, status: int, body: bytes, headers: dict[str, str], replica: ReplicaState, attempts: int
     ) -> Response:
-        version = headers.get("x-model-version") or replica.version or "unknown"
+        version = _answering_version(headers, replica)
         return Response(
             body,
             status_code=status,
